@@ -1,0 +1,176 @@
+"""Rules across records: what one file alone cannot show.
+
+IDs resolve, vocabulary codes exist, events are in a possible order, every source is cited, every
+measure that reached force cites a primary text. Each rule yields Problems located in the file
+that holds the offending field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from .dataset import Dataset
+from .errors import Problem
+from .lifecycle import order_problems
+from .models import PRIMARY_SOURCE_KINDS, Citation, EventKind, Measure
+
+Loc = tuple
+
+
+def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
+    today = today or dt.date.today()
+    out: list[Problem] = []
+    for rule in (_references, _vocabularies, _events, _primary_texts, _sources, _duplicate_lists):
+        out.extend(rule(ds, today))
+    return out
+
+
+def _citations(ds: Dataset) -> Iterator[tuple[str, str, Loc, Citation]]:
+    """(kind, record id, field path, citation) for every citation in the dataset."""
+    for mid, m in ds.measures.items():
+        for i, e in enumerate(m.events):
+            yield "measures", mid, ("events", i, "citation"), e.citation
+        for i, g in enumerate(m.goods):
+            yield "measures", mid, ("goods", i, "citation"), g.citation
+        for i, link in enumerate(m.links):
+            if link.citation:
+                yield "measures", mid, ("links", i, "citation"), link.citation
+    for iid, inst in ds.instruments.items():
+        yield "instruments", iid, ("citation",), inst.citation
+
+
+def _problem(ds: Dataset, kind: str, rid: str, loc: Loc, code: str, message: str) -> Problem:
+    return ds.documents[(kind, rid)].problem(loc, code, message)
+
+
+def _references(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    for kind, rid, loc, citation in _citations(ds):
+        if citation.source not in ds.sources:
+            yield _problem(ds, kind, rid, loc + ("source",), "unknown-source",
+                           f"source '{citation.source}' is not in sources/")
+    for mid, m in ds.measures.items():
+        for i, ref in enumerate(m.instruments):
+            if ref.instrument not in ds.instruments:
+                yield _problem(ds, "measures", mid, ("instruments", i, "instrument"), "unknown-instrument",
+                               f"instrument '{ref.instrument}' is not in instruments/")
+        for i, e in enumerate(m.events):
+            if e.instrument and e.instrument not in ds.instruments:
+                yield _problem(ds, "measures", mid, ("events", i, "instrument"), "unknown-instrument",
+                               f"instrument '{e.instrument}' is not in instruments/")
+        for i, link in enumerate(m.links):
+            if link.measure == mid:
+                yield _problem(ds, "measures", mid, ("links", i, "measure"), "self-link",
+                               "a measure cannot link to itself")
+            elif link.measure not in ds.measures:
+                yield _problem(ds, "measures", mid, ("links", i, "measure"), "unknown-measure",
+                               f"measure '{link.measure}' is not in measures/")
+    for iid, inst in ds.instruments.items():
+        for i, other in enumerate(inst.amends):
+            if other not in ds.instruments:
+                yield _problem(ds, "instruments", iid, ("amends", i), "unknown-instrument",
+                               f"instrument '{other}' is not in instruments/")
+
+
+def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    if not ds.authorities or not ds.sectors:
+        return  # the vocabulary file itself is broken; that problem is reported already
+
+    def authority(kind: str, rid: str, loc: Loc, code: str | None) -> Iterator[Problem]:
+        if code is not None and code not in ds.authorities:
+            yield _problem(ds, kind, rid, loc, "unknown-authority",
+                           f"'{code}' is not in vocabularies/authorities.yaml")
+
+    for mid, m in ds.measures.items():
+        yield from authority("measures", mid, ("authority",), m.authority)
+        for i, t in enumerate(m.targets):
+            yield from authority("measures", mid, ("targets", i, "code"), t.code)
+        for i, e in enumerate(m.events):
+            yield from authority("measures", mid, ("events", i, "actor"), e.actor)
+        for i, s in enumerate(m.sectors):
+            if s not in ds.sectors:
+                yield _problem(ds, "measures", mid, ("sectors", i), "unknown-sector",
+                               f"'{s}' is not in vocabularies/sectors.yaml")
+    for iid, inst in ds.instruments.items():
+        yield from authority("instruments", iid, ("authority",), inst.authority)
+    doc = ds.vocabulary_documents.get("authorities")
+    for i, a in enumerate(ds.authorities.values()):
+        for j, member in enumerate(a.members):
+            if member not in ds.authorities and doc:
+                yield doc.problem(("authorities", i, "members", j), "unknown-authority",
+                                  f"member '{member}' is not in this file")
+
+
+def _events(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    for mid, m in ds.measures.items():
+        for index, message in order_problems(list(m.events)):
+            yield _problem(ds, "measures", mid, ("events", index, "date"), "event-order", message)
+        for i, e in enumerate(m.events):
+            inst = ds.instruments.get(e.instrument or "")
+            if inst is None:
+                continue
+            expected = {EventKind.adopted: inst.date, EventKind.published: inst.published}.get(e.kind)
+            if expected and expected != e.date:
+                yield _problem(ds, "measures", mid, ("events", i, "date"), "date-mismatch",
+                               f"'{e.kind.value}' on {e.date} but instrument '{inst.id}' "
+                               f"says {expected}")
+    for sid, s in ds.sources.items():
+        if s.accessed > today:
+            yield _problem(ds, "sources", sid, ("accessed",), "future-date",
+                           f"accessed {s.accessed} is in the future")
+        if s.published and s.published > s.accessed:
+            yield _problem(ds, "sources", sid, ("published",), "event-order",
+                           f"published {s.published} is after accessed {s.accessed}")
+    for iid, inst in ds.instruments.items():
+        if inst.published and inst.published < inst.date:
+            yield _problem(ds, "instruments", iid, ("published",), "event-order",
+                           f"published {inst.published} is before the act's date {inst.date}")
+
+
+def _cited_sources(ds: Dataset, m: Measure) -> set[str]:
+    cited = {c.source for kind, rid, _, c in _citations(ds) if kind == "measures" and rid == m.id}
+    for ref in m.instruments:
+        if ref.instrument in ds.instruments:
+            cited.add(ds.instruments[ref.instrument].citation.source)
+    for e in m.events:
+        if e.instrument in ds.instruments:
+            cited.add(ds.instruments[e.instrument].citation.source)
+    return cited
+
+
+def _primary_texts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    for mid, m in ds.measures.items():
+        if m.withdrawn or not any(e.kind is EventKind.in_force for e in m.events):
+            continue
+        kinds = {ds.sources[s].kind for s in _cited_sources(ds, m) if s in ds.sources}
+        if not kinds & PRIMARY_SOURCE_KINDS:
+            yield _problem(ds, "measures", mid, ("events",), "primary-source-missing",
+                           "the measure entered into force but cites no legal text or official "
+                           "statement: cite the instrument's official text")
+
+
+def _sources(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    cited = {c.source for _, _, _, c in _citations(ds)}
+    by_url: dict[str, str] = {}
+    for sid, s in sorted(ds.sources.items()):
+        if sid not in cited and not s.withdrawn:
+            yield _problem(ds, "sources", sid, ("id",), "uncited-source",
+                           "no record cites this source: cite it or withdraw it")
+        if s.url in by_url:
+            yield _problem(ds, "sources", sid, ("url",), "duplicate-source",
+                           f"the same URL is already source '{by_url[s.url]}': cite that one")
+        else:
+            by_url[s.url] = sid
+
+
+def _duplicate_lists(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    for mid, m in ds.measures.items():
+        for field_name, values in (("sectors", m.sectors),
+                                   ("targets", [t.model_dump_json() for t in m.targets]),
+                                   ("goods", [(g.system, g.code) for g in m.goods])):
+            seen = set()
+            for i, value in enumerate(values):
+                if value in seen:
+                    yield _problem(ds, "measures", mid, (field_name, i), "duplicate-entry",
+                                   f"this entry of '{field_name}' is listed twice")
+                seen.add(value)

@@ -1,0 +1,122 @@
+"""The `sanctions` command: a thin layer over the library API.
+
+Every command takes --data DIR (or SANCTIONS_DATA) and --debug. Errors are one line on stderr;
+exit codes are 0 success, 1 invalid data or failed query, 2 bad usage. Heavy modules (pandas,
+pandera, duckdb, pydantic) are imported inside the commands that need them, so start-up stays light.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .errors import SanctionsError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="sanctions",
+    help="An open, typed, sourced dataset of economic-sanction measures.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", metavar="DIR", envvar="SANCTIONS_DATA", show_envvar=True,
+                 help="Dataset folder to use instead of the shipped one.", file_okay=False),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def run(debug: bool, body: Callable[[], T]) -> T:
+    """Turn SanctionsError into a one-line message and its exit code; tracebacks only with --debug."""
+    try:
+        return body()
+    except SanctionsError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # a bug, not bad input: still one line unless asked
+        if debug:
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
+                   err=True)
+        raise typer.Exit(1) from None
+
+
+def echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH ...]", help="Check only these files, against the rest of the dataset.")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = ReportFormat.text,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check the dataset (or the named files): one line per problem, PATH:LINE:COLUMN: FIELD: MESSAGE."""
+    from .files import resolve_data_dir
+    from .validate import validate as check
+
+    problems = run(debug, lambda: check(resolve_data_dir(data), list(paths or [])))
+    if format is ReportFormat.json:
+        echo_json([p.as_dict() for p in problems])
+    else:
+        for problem in problems:
+            typer.echo(problem.format())
+    if problems:
+        files = len({p.path for p in problems})
+        typer.echo(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {files} "
+                   f"file{'s' * (files != 1)}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if schemas/ differs from the models.")] = False,
+    write: Annotated[bool, typer.Option("--write", help="Regenerate schemas/ from the models.")] = False,
+    out: Annotated[Path | None, typer.Option("--dir", metavar="DIR", file_okay=False,
+                                             help="Schema folder (default: the package's schemas/).")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check or regenerate the JSON Schemas in schemas/ (generated from the models)."""
+    from . import schema as schemas
+    from .files import default_schema_dir
+
+    if check == write:
+        typer.echo("error: give exactly one of --check or --write", err=True)
+        raise typer.Exit(2)
+    directory = out or default_schema_dir()
+    if check:
+        stale = run(debug, lambda: schemas.differences(directory))
+        for name in stale:
+            typer.echo(f"{directory / name}: differs from the models (run `sanctions schema --write`)")
+        raise typer.Exit(1 if stale else 0)
+    changed = run(debug, lambda: schemas.write(directory))
+    for name in changed:
+        typer.echo(f"wrote {directory / name}")
+
+
+def main() -> None:
+    app(prog_name="sanctions")

@@ -1,0 +1,263 @@
+"""Files in a data folder -> typed records, with every problem found on the way.
+
+Each file is checked twice: against its committed-format JSON Schema (the contract other tools
+use, and the better error messages) and, when that passes, by its pydantic model. Rules that need
+other records run afterwards, in checks.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+from .io import Document, read_document
+from .models import (
+    RECORD_KINDS, VOCABULARIES, Authority, Instrument, Measure, Record, Sector, Source,
+)
+
+#: Schema name for each folder of records.
+FOLDER_SCHEMA = {"measures": "measure", "sources": "source", "instruments": "instrument"}
+VOCABULARY_DIR = "vocabularies"
+
+
+@dataclass
+class Dataset:
+    """Every valid record of a data folder, by ID, and the documents they came from."""
+
+    root: Path
+    measures: dict[str, Measure] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    authorities: dict[str, Authority] = field(default_factory=dict)
+    sectors: dict[str, Sector] = field(default_factory=dict)
+    #: (kind, id) -> the Document a record came from, to locate problems found later.
+    documents: dict[tuple[str, str], Document] = field(default_factory=dict)
+    vocabulary_documents: dict[str, Document] = field(default_factory=dict)
+
+
+def display(path: Path) -> str:
+    """A path as the user will recognise it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def discover(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """(kind, path) for every record file under root, and problems for misplaced files."""
+    found: list[tuple[str, Path]] = []
+    problems: list[Problem] = []
+    for folder in FOLDER_SCHEMA:
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if path.suffix == ".yaml" and path.is_file():
+                found.append((folder, path))
+            elif path.suffix in (".yml", ".json") or path.is_dir():
+                problems.append(Problem(display(path), 1, 1, "", "unexpected-file",
+                                        f"not read: records are '<id>.yaml' files directly in {folder}/"))
+    for name in VOCABULARIES:
+        path = root / VOCABULARY_DIR / f"{name}.yaml"
+        if path.is_file():
+            found.append((name, path))
+        else:
+            problems.append(Problem(display(path), 1, 1, "", "missing-file",
+                                    f"the {name} vocabulary is missing"))
+    return found, problems
+
+
+def kind_of(path: Path, data: Any) -> str | None:
+    """Which record kind a file named on the command line is: by folder, else by its fields."""
+    if path.parent.name in FOLDER_SCHEMA:
+        return path.parent.name
+    if path.stem in VOCABULARIES:
+        return path.stem
+    if isinstance(data, dict):
+        if "events" in data:
+            return "measures"
+        if "accessed" in data:
+            return "sources"
+        if "identifier" in data:
+            return "instruments"
+    return None
+
+
+def load_file(kind: str, path: Path) -> tuple[Document, Record | None]:
+    """Parse and check one file on its own; the record is None when it is not valid."""
+    doc = read_document(path, display(path))
+    if doc.problems:
+        return doc, None
+    schema_name = FOLDER_SCHEMA.get(kind, kind)
+    doc.problems.extend(schema_problems(doc, schema_name))
+    if doc.problems:
+        return doc, None
+    model = RECORD_KINDS.get(kind) or VOCABULARIES[kind]
+    record, problems = model_problems(doc, model)
+    doc.problems.extend(problems)
+    return doc, record
+
+
+def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, list[Problem]]:
+    """Read every file of the dataset (and `extra` files named by the user) into a Dataset."""
+    dataset = Dataset(root)
+    files, problems = discover(root)
+    seen = {path.resolve() for _, path in files}
+    for path in extra or []:
+        if path.resolve() in seen:
+            continue
+        doc = read_document(path, display(path))
+        kind = kind_of(path, doc.data)
+        if kind is None:
+            problems.append(doc.problems[0] if doc.problems else Problem(
+                doc.path, 1, 1, "", "unknown-kind",
+                "cannot tell what record this is: put it in measures/, sources/ or instruments/"))
+            continue
+        files.append((kind, path))
+    for kind, path in files:
+        doc, record = load_file(kind, path)
+        problems.extend(doc.problems)
+        if record is None:
+            continue
+        if isinstance(record, Measure | Source | Instrument):
+            registry = getattr(dataset, kind)
+            key = (kind, record.id)
+            if record.id in registry:
+                first = dataset.documents[key]
+                problems.append(doc.problem(("id",), "duplicate-id",
+                                            f"id '{record.id}' is already used by {first.path}"))
+                continue
+            registry[record.id] = record
+            dataset.documents[key] = doc
+            if path.stem != record.id:
+                problems.append(doc.problem(("id",), "id-mismatch",
+                                            f"id '{record.id}' differs from the file name "
+                                            f"'{path.name}': rename the file to '{record.id}.yaml'"))
+        else:
+            dataset.vocabulary_documents[kind] = doc
+            entries = record.authorities if kind == "authorities" else record.sectors
+            registry = getattr(dataset, kind)
+            for index, entry in enumerate(entries):
+                if entry.code in registry:
+                    problems.append(doc.problem((kind, index, "code"), "duplicate-code",
+                                                f"code '{entry.code}' is listed twice"))
+                registry[entry.code] = entry
+    return dataset, problems
+
+
+# --- per-file checks ---------------------------------------------------------------------------
+
+
+@cache
+def _validator(schema_name: str) -> Any:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from .schema import generate
+
+    return Draft202012Validator(generate(schema_name), format_checker=FormatChecker())
+
+
+_PATTERN_HINTS = {
+    "ID": "must be lowercase letters and digits joined by single hyphens, e.g. 'us-2022-seafood-import-ban'",
+    "CODE": "must be an upper-case code such as 'US', 'RU' or 'EU'",
+    "VOCAB": "must be a lower-case code such as 'seafood' or 'alcoholic_beverages'",
+    "URL": "must be an http(s) URL without user name or password",
+}
+
+
+def _pattern_hint(pattern: str) -> str:
+    from . import models
+
+    for name, hint in _PATTERN_HINTS.items():
+        if pattern == getattr(models, f"{name}_PATTERN"):
+            return hint
+    if pattern.startswith("^[0-9]{2}"):
+        return "must be 2 to 10 digits, written in quotes (e.g. \"0302\")"
+    return f"must match {pattern}"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _leaf(error: Any) -> Any:
+    """For anyOf errors (optional fields), the alternative that came closest, not the null one."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        useful = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
+        error = min(useful or error.context, key=lambda e: (-len(e.absolute_path), str(e.validator)))
+    return error
+
+
+def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
+    out = []
+    for raw in _validator(schema_name).iter_errors(doc.data):
+        error = _leaf(raw)
+        loc = tuple(error.absolute_path)
+        validator, instance = error.validator, error.instance
+        if validator == "required":
+            missing = [k for k in error.validator_value if k not in instance]
+            for key in missing:
+                out.append(doc.problem(loc + (key,), "missing-field", f"required field '{key}' is missing"))
+            continue
+        if validator == "additionalProperties":
+            allowed = list(error.schema.get("properties", {}))
+            for key in sorted(k for k in instance if k not in allowed):
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+                out.append(doc.problem(loc + (key,), "unknown-field", f"unknown field '{key}'{hint}"))
+            continue
+        if validator in ("enum", "const"):
+            options = error.validator_value if validator == "enum" else [error.validator_value]
+            if loc and loc[-1] == "schema_version":
+                out.append(doc.problem(loc, "schema-version",
+                                       f"schema_version {_short(instance)} is not supported; "
+                                       f"this version of sanctions reads {_short(options[0])}"))
+                continue
+            close = difflib.get_close_matches(str(instance), [str(o) for o in options], n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            out.append(doc.problem(loc, "not-in-vocabulary",
+                                   f"{_short(instance)} is not one of: {', '.join(map(str, options))}{hint}"))
+            continue
+        if validator == "type":
+            expected = error.validator_value
+            got = type(instance).__name__.replace("str", "string").replace("NoneType", "nothing")
+            got = {"int": "a number", "float": "a number", "bool": "true/false", "dict": "a mapping",
+                   "list": "a list"}.get(got, got)
+            hint = ""
+            if expected == "string" and isinstance(instance, int | float | bool):
+                hint = ": write it in quotes"
+            out.append(doc.problem(loc, "wrong-type", f"expected {expected}, got {got} {_short(instance)}{hint}"))
+            continue
+        if validator == "pattern":
+            code = "bad-url" if str(loc[-1] if loc else "").endswith("url") else "bad-format"
+            out.append(doc.problem(loc, code, f"{_short(instance)} {_pattern_hint(error.validator_value)}"))
+            continue
+        if validator == "format":
+            out.append(doc.problem(loc, "bad-format",
+                                   f"{_short(instance)} is not a valid {error.validator_value} (YYYY-MM-DD)"))
+            continue
+        if validator in ("minLength", "maxLength", "minItems", "maxItems"):
+            out.append(doc.problem(loc, "bad-length", error.message if len(error.message) < 120
+                                   else f"{validator} is {error.validator_value}"))
+            continue
+        out.append(doc.problem(loc, "schema", error.message.splitlines()[0][:200]))
+    return out
+
+
+def model_problems(doc: Document, model: type[Record]) -> tuple[Record | None, list[Problem]]:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate_json(json.dumps(doc.data)), []
+    except ValidationError as exc:
+        return None, [doc.problem(tuple(err["loc"]), "invalid", err["msg"]) for err in exc.errors()]

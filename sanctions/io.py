@@ -1,0 +1,231 @@
+"""YAML files in, plain data with locations out.
+
+Records are read from libyaml's event stream (fast, C) and built here under YAML 1.2's core schema,
+so that `NO` stays Norway and `1:30` stays a string. Everything that makes YAML dangerous or
+ambiguous for a dataset is refused rather than interpreted: anchors, aliases, merge keys, tags,
+duplicate keys, several documents in one file, non-UTF-8 bytes, oversized files, deep nesting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+MAX_FILE_BYTES = 512 * 1024
+MAX_DEPTH = 32
+
+try:  # libyaml is in every PyYAML wheel; the pure-Python parser is only a fallback.
+    _Parser: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Parser = yaml.SafeLoader
+
+Path_ = tuple[str | int, ...]
+Location = tuple[int, int]
+
+# YAML 1.2 core schema, for plain (unquoted) scalars only.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of a plain scalar under the YAML 1.2 core schema (no timestamps, no yes/no)."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT10.match(text):
+        return int(text)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+@dataclass
+class Document:
+    """A parsed file: its data, where each field stands, and what went wrong reading it."""
+
+    path: str
+    data: Any = None
+    locations: dict[Path_, Location] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def locate(self, loc: Path_) -> Location:
+        """The line and column of a field, or of its nearest parent that exists in the file."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.locations:
+                return self.locations[loc]
+            loc = loc[:-1]
+        return self.locations.get((), (1, 1))
+
+    def problem(self, loc: Path_, code: str, message: str) -> Problem:
+        line, column = self.locate(loc)
+        return Problem(self.path, line, column, format_field(loc), code, message)
+
+
+def format_field(loc: Path_) -> str:
+    """`events[2].citation.source` from ('events', 2, 'citation', 'source')."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, code: str, message: str, loc: Path_ = ()):
+        self.line = (mark.line + 1) if mark is not None else 1
+        self.column = (mark.column + 1) if mark is not None else 1
+        self.code, self.message, self.loc = code, message, loc
+
+
+def read_document(path: Path, display_path: str | None = None) -> Document:
+    """Read one YAML file. Never raises for bad content: problems are recorded on the Document."""
+    shown = display_path or str(path)
+    doc = Document(shown)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            doc.problems.append(Problem(shown, 1, 1, "", "file-too-large",
+                                        f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"))
+            return doc
+        raw = path.read_bytes()
+    except OSError as exc:
+        doc.problems.append(Problem(shown, 1, 1, "", "file-unreadable", exc.strerror or str(exc)))
+        return doc
+    return parse_bytes(raw, shown)
+
+
+def parse_bytes(raw: bytes, shown: str) -> Document:
+    doc = Document(shown)
+    if len(raw) > MAX_FILE_BYTES:
+        doc.problems.append(Problem(shown, 1, 1, "", "file-too-large",
+                                    f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES}"))
+        return doc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        doc.problems.append(Problem(shown, line, column, "", "encoding",
+                                    f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded"))
+        return doc
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        doc.data, doc.locations = _build(text)
+    except _Refused as exc:
+        doc.problems.append(Problem(shown, exc.line, exc.column, format_field(exc.loc), exc.code,
+                                    exc.message))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        column = mark.column + 1 if mark else 1
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        doc.problems.append(Problem(shown, line, column, "", "yaml-syntax", f"invalid YAML: {what}"))
+    except yaml.YAMLError as exc:  # reader errors, e.g. control characters
+        doc.problems.append(Problem(shown, 1, 1, "", "yaml-syntax",
+                                    f"invalid YAML: {str(exc).splitlines()[0]}"))
+    if doc.data is None and not doc.problems:
+        doc.problems.append(Problem(shown, 1, 1, "", "empty", "the file holds no record"))
+    return doc
+
+
+def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
+    """Turn the event stream into dicts, lists and scalars, with a location for every field."""
+    locations: dict[Path_, Location] = {(): (1, 1)}
+    # Each frame: [container, its path, pending key or None, mark of the pending key]
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    for event in yaml.parse(text, Loader=_Parser):
+        kind = type(event)
+        if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
+            continue
+        if kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Refused(event.start_mark, "yaml-multiple-documents",
+                               "a file holds one record: remove the second `---` document")
+            continue
+        here = stack[-1][1] if stack else ()
+        if kind is yaml.AliasEvent:
+            raise _Refused(event.start_mark, "yaml-alias",
+                           f"aliases (*{event.anchor}) are not allowed: write the value out", here)
+        if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+            finished = stack.pop()[0]
+            if not stack:
+                root = finished
+            continue
+        if event.anchor is not None:
+            raise _Refused(event.start_mark, "yaml-anchor",
+                           f"anchors (&{event.anchor}) are not allowed: write the value out", here)
+        if event.tag is not None:
+            raise _Refused(event.start_mark, "yaml-tag",
+                           f"tags ({event.tag}) are not allowed: remove the tag", here)
+        if kind is yaml.ScalarEvent:
+            value: Any = event.value if event.style else resolve_plain(event.value)
+        elif kind is yaml.MappingStartEvent:
+            value = {}
+        else:
+            value = []
+        # Place the value: as a key, as a mapping value, as a list item, or as the root.
+        if stack:
+            frame = stack[-1]
+            container, parent = frame[0], frame[1]
+            if isinstance(container, dict) and frame[2] is None:
+                if kind is not yaml.ScalarEvent:
+                    raise _Refused(event.start_mark, "yaml-complex-key",
+                                   "keys must be plain words, not mappings or lists", parent)
+                key = event.value
+                if key == "<<" and not event.style:
+                    raise _Refused(event.start_mark, "yaml-merge-key",
+                                   "merge keys (<<) are not allowed: write the fields out", parent)
+                if key in container:
+                    raise _Refused(event.start_mark, "yaml-duplicate-key",
+                                   f"duplicate key '{key}': each field appears once",
+                                   parent + (key,))
+                frame[2], frame[3] = key, event.start_mark
+                continue
+            if isinstance(container, dict):
+                path = parent + (frame[2],)
+                mark = frame[3]
+                container[frame[2]] = value
+                frame[2] = None
+            else:
+                path = parent + (len(container),)
+                mark = event.start_mark
+                container.append(value)
+            locations[path] = (mark.line + 1, mark.column + 1)
+        else:
+            path = ()
+            root = value
+        if kind is not yaml.ScalarEvent:
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(event.start_mark, "yaml-too-deep",
+                               f"nesting deeper than {MAX_DEPTH} levels", path)
+            stack.append([value, path, None, None])
+    return root, locations

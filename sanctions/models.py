@@ -1,0 +1,391 @@
+"""The record model: the single source of the schema.
+
+Every record kind (measure, source, instrument, the two vocabularies) is a pydantic model with
+closed vocabularies and `extra="forbid"`: an unknown field or code fails loudly instead of turning
+silently into None. Models hold shape only; rules that need other records live in checks.py, so the
+committed JSON Schemas and these models accept exactly the same documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION = "1.0"
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+CODE_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
+VOCAB_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
+# http(s), a host without user:password@, then anything without spaces.
+URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
+
+RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=2, max_length=80)]
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+VocabCode = Annotated[str, StringConstraints(pattern=VOCAB_PATTERN, max_length=40)]
+Url = Annotated[str, StringConstraints(pattern=URL_PATTERN, max_length=2000)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+Quote = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+HsCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(?:[0-9]{2}){0,4}$")]
+Date = dt.date
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        use_attribute_docstrings=True,
+        regex_engine="python-re",  # the same regex semantics as jsonschema's
+    )
+
+
+# --- vocabularies fixed in code (changing them is a schema change) -----------------------------
+
+
+class EventKind(StrEnum):
+    """What happened to a measure, in lifecycle order."""
+
+    requested = "requested"
+    considered = "considered"
+    threatened = "threatened"
+    announced = "announced"
+    adopted = "adopted"
+    published = "published"
+    in_force = "in_force"
+    wind_down_ends = "wind_down_ends"
+    amended = "amended"
+    suspended = "suspended"
+    lifted = "lifted"
+    expired = "expired"
+
+
+class DateBasis(StrEnum):
+    """Whether an event's date is when it happened or only when a source reported it."""
+
+    occurred = "occurred"
+    reported = "reported"
+
+
+class Category(StrEnum):
+    """Broad category, compatible with the Global Sanctions Data Base (GSDB)."""
+
+    trade = "trade"
+    financial = "financial"
+    travel = "travel"
+    arms = "arms"
+    military = "military"
+    other = "other"
+
+
+class MeasureType(StrEnum):
+    """What a measure does. Aligned with OpenSanctions' program measures where they fit."""
+
+    asset_freeze = "asset_freeze"
+    financial_restrictions = "financial_restrictions"
+    investment_ban = "investment_ban"
+    financial_messaging_disconnection = "financial_messaging_disconnection"
+    lending_denial = "lending_denial"
+    import_ban = "import_ban"
+    import_restrictions = "import_restrictions"
+    export_ban = "export_ban"
+    export_control = "export_control"
+    trade_status_revocation = "trade_status_revocation"
+    tariff_increase = "tariff_increase"
+    services_ban = "services_ban"
+    transportation_restrictions = "transportation_restrictions"
+    travel_ban = "travel_ban"
+    arms_embargo = "arms_embargo"
+    military_measures = "military_measures"
+    unspecified = "unspecified"
+
+
+MEASURE_TYPES: dict[MeasureType, tuple[Category, str]] = {
+    MeasureType.asset_freeze: (Category.financial, "Asset freeze"),
+    MeasureType.financial_restrictions: (Category.financial, "Financial restrictions"),
+    MeasureType.investment_ban: (Category.financial, "Investment ban"),
+    MeasureType.financial_messaging_disconnection: (
+        Category.financial, "Disconnection from financial messaging (SWIFT)"),
+    MeasureType.lending_denial: (Category.financial, "Denial of international-lender financing"),
+    MeasureType.import_ban: (Category.trade, "Import ban"),
+    MeasureType.import_restrictions: (Category.trade, "Import restrictions"),
+    MeasureType.export_ban: (Category.trade, "Export ban"),
+    MeasureType.export_control: (Category.trade, "Export control"),
+    MeasureType.trade_status_revocation: (
+        Category.trade, "Trade-status revocation (MFN / normal trade relations)"),
+    MeasureType.tariff_increase: (Category.trade, "Tariff increase"),
+    MeasureType.services_ban: (Category.trade, "Services ban"),
+    MeasureType.transportation_restrictions: (Category.trade, "Transportation restrictions"),
+    MeasureType.travel_ban: (Category.travel, "Travel ban"),
+    MeasureType.arms_embargo: (Category.arms, "Arms embargo"),
+    MeasureType.military_measures: (Category.military, "Military measures"),
+    MeasureType.unspecified: (Category.other, "Unspecified sanctions (content not stated)"),
+}
+
+
+class InstrumentKind(StrEnum):
+    """The kind of legal act or official document."""
+
+    executive_order = "executive_order"
+    statute = "statute"
+    bill = "bill"
+    regulation = "regulation"
+    implementing_regulation = "implementing_regulation"
+    decision = "decision"
+    rule = "rule"
+    general_licence = "general_licence"
+    determination = "determination"
+    order = "order"
+    statutory_instrument = "statutory_instrument"
+    designation = "designation"
+    joint_statement = "joint_statement"
+    leaders_statement = "leaders_statement"
+    official_statement = "official_statement"
+    other = "other"
+
+
+class SourceKind(StrEnum):
+    """The kind of document. legal_text and official_statement are primary texts."""
+
+    legal_text = "legal_text"
+    official_statement = "official_statement"
+    press_release = "press_release"
+    news = "news"
+    analysis = "analysis"
+
+
+PRIMARY_SOURCE_KINDS = frozenset({SourceKind.legal_text, SourceKind.official_statement})
+
+
+class LinkRelation(StrEnum):
+    """How one measure relates to another."""
+
+    implements = "implements"
+    amends = "amends"
+    extends = "extends"
+    supersedes = "supersedes"
+    coordinated_with = "coordinated_with"
+    follows = "follows"
+
+
+class GoodsSystem(StrEnum):
+    """The goods nomenclature a code belongs to."""
+
+    HS = "HS"
+    HTSUS = "HTSUS"
+    CN = "CN"
+    ScheduleB = "ScheduleB"
+
+
+class AuthorityKind(StrEnum):
+    state = "state"
+    organisation = "organisation"
+    group = "group"
+
+
+SchemaVersion = Literal["1.0"]
+
+
+# --- the parts of records ----------------------------------------------------------------------
+
+
+class Citation(Record):
+    """A fact's link to the source it was taken from."""
+
+    source: RecordId
+    """ID of the source in data/sources/."""
+    locator: Text | None = None
+    """Where in the source: section, article, paragraph or page."""
+    quote: Quote | None = None
+    """One short passage copied exactly from the source (at most 300 characters)."""
+
+
+class Entity(Record):
+    """A named person, bank or company targeted by a measure."""
+
+    name: Text
+    """The name as the instrument or source writes it."""
+    note: Text | None = None
+
+
+class Target(Record):
+    """Who a measure is aimed at: a state or organisation, optionally narrowed to persons or entities."""
+
+    code: Code
+    """A code from data/vocabularies/authorities.yaml (ISO 3166-1 alpha-2 for states)."""
+    persons: Text | None = None
+    """A class of persons, e.g. 'Russian oligarchs and their family members'."""
+    entities: list[Entity] = []
+    """Named entities, e.g. the banks listed in an annex."""
+
+
+class Goods(Record):
+    """One goods code a measure applies to, as its instrument or official guidance lists it."""
+
+    code: HsCode
+    """Digits only: 2 (chapter), 4 (heading), 6 (subheading), or up to 10 for national codes."""
+    system: GoodsSystem = GoodsSystem.HS
+    """Nomenclature: HS, HTSUS (US tariff schedule), CN (EU), ScheduleB (US exports)."""
+    edition: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    """The nomenclature's edition, e.g. '2022', when the source states it."""
+    description: Text | None = None
+    citation: Citation
+
+
+class InstrumentRef(Record):
+    """A legal act that makes (part of) this measure."""
+
+    instrument: RecordId
+    """ID of the instrument in data/instruments/."""
+    provision: Text | None = None
+    """The article or section that holds this measure, e.g. 'Sec. 1(a)(i)'."""
+
+
+class Event(Record):
+    """A dated step in a measure's lifecycle, citing its source."""
+
+    kind: EventKind
+    date: Date
+    """The day it happened (YYYY-MM-DD)."""
+    date_basis: DateBasis = DateBasis.occurred
+    """'reported' when the date is only that of the report that told of it."""
+    actor: Code | None = None
+    """Who did it, when not the measure's authority (e.g. UA requesting a US measure)."""
+    instrument: RecordId | None = None
+    """The instrument this event is about (signed, published, entered into force)."""
+    note: LongText | None = None
+    citation: Citation
+
+
+class Link(Record):
+    """A typed link to another measure."""
+
+    relation: LinkRelation
+    measure: RecordId
+    """ID of the other measure."""
+    note: LongText | None = None
+    citation: Citation | None = None
+
+
+class Withdrawal(Record):
+    """Why a record no longer counts. Records are never deleted, so IDs are never reused."""
+
+    date: Date
+    reason: LongText
+
+
+# --- the records -------------------------------------------------------------------------------
+
+
+class Measure(Record):
+    """One distinct effect that one authority imposed, threatened or was asked for."""
+
+    schema_version: SchemaVersion
+    """Version of the record format this file follows."""
+    id: RecordId
+    """Stable identifier, equal to the file name; never reused."""
+    title: Text
+    summary: LongText | None = None
+    authority: Code
+    """Who imposed (or would impose) the measure: a code from authorities.yaml."""
+    targets: Annotated[list[Target], Field(min_length=1)]
+    type: MeasureType
+    sectors: Annotated[list[VocabCode], Field(min_length=1)]
+    """Codes from data/vocabularies/sectors.yaml."""
+    goods: list[Goods] = []
+    instruments: list[InstrumentRef] = []
+    events: Annotated[list[Event], Field(min_length=1)]
+    links: list[Link] = []
+    notes: LongText | None = None
+    """Editorial notes: what could not be confirmed, how the record was scoped."""
+    withdrawn: Withdrawal | None = None
+
+
+class Source(Record):
+    """A document that facts were taken from."""
+
+    schema_version: SchemaVersion
+    id: RecordId
+    kind: SourceKind
+    title: Text
+    publisher: Text
+    published: Date | None = None
+    """The document's own publication date."""
+    accessed: Date
+    """When the document was read."""
+    url: Url
+    archived_url: Url | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = None
+    """ISO 639-1 code of the document's language."""
+    note: LongText | None = None
+    withdrawn: Withdrawal | None = None
+
+
+class Instrument(Record):
+    """A legal act or official document that made measures."""
+
+    schema_version: SchemaVersion
+    id: RecordId
+    kind: InstrumentKind
+    authority: Code
+    identifier: Text
+    """The act's own name: 'Executive Order 14068', 'Council Regulation (EU) 2022/345'."""
+    title: Text | None = None
+    official_citation: Text | None = None
+    """E.g. '87 FR 14381', 'OJ L 63, 2.3.2022, p. 1'."""
+    date: Date
+    """Signed, adopted or issued."""
+    published: Date | None = None
+    """Official publication date, where different."""
+    url: Url | None = None
+    """Canonical official address (ELI, congress.gov ...)."""
+    amends: list[RecordId] = []
+    """IDs of instruments this one amends."""
+    citation: Citation
+    notes: LongText | None = None
+    withdrawn: Withdrawal | None = None
+
+
+class Authority(Record):
+    code: Code
+    name: Text
+    kind: AuthorityKind
+    members: list[Code] = []
+    """For a group: the codes of its members."""
+
+
+class Authorities(Record):
+    """data/vocabularies/authorities.yaml: the states and organisations records may name."""
+
+    schema_version: SchemaVersion
+    authorities: Annotated[list[Authority], Field(min_length=1)]
+
+
+class Sector(Record):
+    code: VocabCode
+    name: Text
+    description: LongText | None = None
+    hs: list[HsCode] = []
+    """HS (2022) chapters or headings the sector covers."""
+
+
+class Sectors(Record):
+    """data/vocabularies/sectors.yaml: the sectors measures may name."""
+
+    schema_version: SchemaVersion
+    sectors: Annotated[list[Sector], Field(min_length=1)]
+
+
+# Record kinds by folder: the folder a file is in says which model it must follow.
+RECORD_KINDS: dict[str, type[Record]] = {
+    "measures": Measure,
+    "sources": Source,
+    "instruments": Instrument,
+}
+VOCABULARIES: dict[str, type[Record]] = {
+    "authorities": Authorities,
+    "sectors": Sectors,
+}
