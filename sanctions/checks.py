@@ -151,16 +151,20 @@ def _primary_texts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
 
 def _sources(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     cited = {c.source for _, _, _, c in _citations(ds)}
-    by_url: dict[str, str] = {}
+    by_url: dict[str, list[str]] = {}
     for sid, s in sorted(ds.sources.items()):
+        by_url.setdefault(s.url, []).append(sid)
         if sid not in cited and not s.withdrawn:
             yield _problem(ds, "sources", sid, ("id",), "uncited-source",
                            "no record cites this source: cite it or withdraw it")
-        if s.url in by_url:
+    for sids in by_url.values():
+        for sid in sids[1:] if len(sids) > 1 else ():
             yield _problem(ds, "sources", sid, ("url",), "duplicate-source",
-                           f"the same URL is already source '{by_url[s.url]}': cite that one")
-        else:
-            by_url[s.url] = sid
+                           f"source '{sids[0]}' has the same URL: cite that one and withdraw this")
+        if len(sids) > 1:
+            yield _problem(ds, "sources", sids[0], ("url",), "duplicate-source",
+                           f"source{'s' * (len(sids) > 2)} {', '.join(repr(s) for s in sids[1:])} "
+                           f"{'have' if len(sids) > 2 else 'has'} the same URL")
 
 
 def _duplicate_lists(ds: Dataset, today: dt.date) -> Iterator[Problem]:

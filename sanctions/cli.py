@@ -21,7 +21,31 @@ from .errors import SanctionsError
 
 T = TypeVar("T")
 
+
+class OneLineErrors(typer.core.TyperGroup):
+    """Usage errors as one line on stderr (`error: ...`), exit code 2, like every other error."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except Exception as exc:
+            if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `sanctions`: help, as usage
+                typer.echo(exc.format_message())
+                sys.exit(2)
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {exc.format_message()}{where}", err=True)
+            code = exc.exit_code
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            code = 1
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="sanctions",
     help="An open, typed, sourced dataset of economic-sanction measures.",
     add_completion=False,

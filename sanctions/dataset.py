@@ -247,8 +247,11 @@ def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
                                    f"{_short(instance)} is not a valid {error.validator_value} (YYYY-MM-DD)"))
             continue
         if validator in ("minLength", "maxLength", "minItems", "maxItems"):
-            out.append(doc.problem(loc, "bad-length", error.message if len(error.message) < 120
-                                   else f"{validator} is {error.validator_value}"))
+            limit = error.validator_value
+            size = len(instance)
+            unit = "characters" if isinstance(instance, str) else "entries"
+            bound = "at least" if validator.startswith("min") else "at most"
+            out.append(doc.problem(loc, "bad-length", f"has {size} {unit}; {bound} {limit} allowed"))
             continue
         out.append(doc.problem(loc, "schema", error.message.splitlines()[0][:200]))
     return out

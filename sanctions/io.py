@@ -146,7 +146,13 @@ def parse_bytes(raw: bytes, shown: str) -> Document:
         column = mark.column + 1 if mark else 1
         what = (exc.problem or exc.context or "invalid YAML").strip()
         doc.problems.append(Problem(shown, line, column, "", "yaml-syntax", f"invalid YAML: {what}"))
-    except yaml.YAMLError as exc:  # reader errors, e.g. control characters
+    except yaml.reader.ReaderError as exc:  # control characters and the like
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        doc.problems.append(Problem(shown, line, column, "", "yaml-syntax",
+                                    f"invalid YAML: control character U+{exc.character:04X} is not allowed"))
+    except yaml.YAMLError as exc:
         doc.problems.append(Problem(shown, 1, 1, "", "yaml-syntax",
                                     f"invalid YAML: {str(exc).splitlines()[0]}"))
     if doc.data is None and not doc.problems:
@@ -171,7 +177,13 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
                 raise _Refused(event.start_mark, "yaml-multiple-documents",
                                "a file holds one record: remove the second `---` document")
             continue
-        here = stack[-1][1] if stack else ()
+        here: Path_ = ()
+        if stack:
+            here = stack[-1][1]
+            if isinstance(stack[-1][0], dict) and stack[-1][2] is not None:
+                here = here + (stack[-1][2],)
+            elif isinstance(stack[-1][0], list):
+                here = here + (len(stack[-1][0]),)
         if kind is yaml.AliasEvent:
             raise _Refused(event.start_mark, "yaml-alias",
                            f"aliases (*{event.anchor}) are not allowed: write the value out", here)

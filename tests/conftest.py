@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sanctions.cli import app
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+GOOD = FIXTURES / "good"
+BAD = FIXTURES / "bad"
+REPO = TESTS.parent
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run the CLI as a user would, from the repository root, returning the click Result."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("SANCTIONS_DATA", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None):
+        return runner.invoke(app, [str(a) for a in args], env=env)
+
+    return invoke
+
+
+@pytest.fixture
+def good_copy(tmp_path) -> Path:
+    """A writable copy of the good fixture dataset."""
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(GOOD, target)
+    return target
