@@ -142,5 +142,154 @@ def schema(
         typer.echo(f"wrote {directory / name}")
 
 
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+
+
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json, csv or ndjson.")]
+Many = Annotated[list[str] | None, typer.Option()]
+
+
+def _connect(data: Path | None) -> Any:
+    from .cache import connect
+    from .files import resolve_data_dir
+
+    return connect(resolve_data_dir(data))
+
+
+def _filters(**kwargs: Any) -> Any:
+    from .query import make_filters
+
+    return make_filters(**kwargs)
+
+
+def _emit(columns: list[str], rows: list[tuple], fmt: OutputFormat,
+          table_columns: list[str] | None = None) -> None:
+    from .render import render
+
+    typer.echo(render(columns, rows, fmt.value, table_columns), nl=False)
+
+
+@app.command()
+def query(
+    sector: Annotated[list[str] | None, typer.Option("--sector", help="Sector code, e.g. seafood.")] = None,
+    authority: Annotated[list[str] | None, typer.Option("--authority", help="Who imposed it: US, EU, G7...")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", help="Targeted state or organisation: RU, BY...")] = None,
+    type: Annotated[list[str] | None, typer.Option("--type", help="Measure type, e.g. import_ban.")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", help="Status today: threatened, in_force...")] = None,
+    hs: Annotated[list[str] | None, typer.Option("--hs", help="Goods code (HS chapter, heading...), e.g. 0302.")] = None,
+    in_force_on: Annotated[str | None, typer.Option("--in-force-on", metavar="DATE", help="In force on this day (YYYY-MM-DD).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="With an event on or after this day.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="With an event on or before this day.")] = None,
+    search: Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Text in the ID, title, summary, notes or named targets.")] = None,
+    format: FormatOpt = OutputFormat.table,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List measures. Repeating a filter widens it; different filters narrow."""
+    from .query import select_measures
+
+    def body() -> tuple[list[str], list[tuple]]:
+        filters = _filters(sector=sector, authority=authority, target=target, type=type, status=status,
+                           hs=hs, in_force_on=in_force_on, date_from=date_from, date_to=date_to,
+                           search=search)
+        return select_measures(_connect(data), filters)
+
+    columns, rows = run(debug, body)
+    _emit(columns, rows, format, ["id", "authority", "status", "title"])
+
+
+@app.command()
+def timeline(
+    sector: Annotated[list[str] | None, typer.Option("--sector", help="Sector code.")] = None,
+    authority: Annotated[list[str] | None, typer.Option("--authority", help="Authority code.")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", help="Target code.")] = None,
+    type: Annotated[list[str] | None, typer.Option("--type", help="Measure type.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="Events on or after this day.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Events on or before this day.")] = None,
+    search: Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Text in the measure.")] = None,
+    format: FormatOpt = OutputFormat.table,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Events of the selected measures, in date order."""
+    from .query import timeline as events
+
+    def body() -> tuple[list[str], list[tuple]]:
+        filters = _filters(sector=sector, authority=authority, target=target, type=type,
+                           date_from=date_from, date_to=date_to, search=search)
+        return events(_connect(data), filters)
+
+    columns, rows = run(debug, body)
+    _emit(columns, rows, format, ["date", "kind", "measure_id", "title"])
+
+
+@app.command()
+def show(
+    measure_id: Annotated[str, typer.Argument(metavar="ID", help="Measure ID.")],
+    format: Annotated[ShowFormat, typer.Option("--format", help="text, json or yaml.")] = ShowFormat.text,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """One measure with its events, instruments, sources and links."""
+    from .query import show as detail
+    from .render import measure_text
+
+    result = run(debug, lambda: detail(_connect(data), measure_id))
+    if format is ShowFormat.json:
+        echo_json(result)
+    elif format is ShowFormat.yaml:
+        import yaml
+
+        typer.echo(yaml.safe_dump(result, sort_keys=False, allow_unicode=True, width=100), nl=False)
+    else:
+        typer.echo(measure_text(result), nl=False)
+
+
+@app.command()
+def sql(
+    statement: Annotated[str, typer.Argument(metavar="QUERY", help="One SELECT statement.")],
+    format: FormatOpt = OutputFormat.table,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run read-only SQL on the dataset's tables and views (nothing outside them is reachable)."""
+    from .query import run_sql
+
+    columns, rows = run(debug, lambda: run_sql(_connect(data), statement))
+    _emit(columns, rows, format)
+
+
+@app.command()
+def stats(
+    format: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = ReportFormat.text,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Counts of records, and of measures by authority, type, category, status and sector."""
+    from .query import stats as counts
+
+    result = run(debug, lambda: counts(_connect(data)))
+    if format is ReportFormat.json:
+        echo_json(result)
+        return
+    for key, value in result.items():
+        if isinstance(value, dict):
+            typer.echo(f"{key.replace('_', ' ')}:")
+            for name, number in value.items():
+                typer.echo(f"  {name:<34} {number:>5}")
+        else:
+            typer.echo(f"{key.replace('_', ' ')}: {value if value is not None else '-'}")
+
+
 def main() -> None:
     app(prog_name="sanctions")

@@ -1,0 +1,117 @@
+"""The DuckDB database: tables with keys and comments, views and macros for the common questions,
+and the read-only, sandboxed connection that every reader gets.
+
+Building needs the typed records (tables.py); opening needs only duckdb, so warm commands stay fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+#: No files, network, extensions or settings changes for whoever holds a connection.
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "lock_configuration": True,
+}
+
+EVENT_KINDS = ("requested", "considered", "threatened", "announced", "adopted", "published",
+               "in_force", "wind_down_ends", "amended", "suspended", "lifted", "expired")
+
+_FIRST_DATES = ",\n  ".join(
+    f"(SELECT min(e.date) FROM events e WHERE e.measure_id = m.id AND e.kind = '{k}') AS {k}"
+    for k in EVENT_KINDS)
+
+VIEWS = f"""
+CREATE MACRO status_on(day) AS TABLE
+  SELECT h.measure_id, h.status
+  FROM status_history h JOIN measures m ON m.id = h.measure_id
+  WHERE m.withdrawn IS NULL AND h.valid_from <= day AND (h.valid_to IS NULL OR day < h.valid_to);
+COMMENT ON MACRO TABLE status_on IS 'Each current measure''s status on a date: SELECT * FROM status_on(DATE ''2022-06-01'').';
+
+CREATE MACRO in_force_on(day) AS TABLE
+  SELECT m.* FROM measures m JOIN status_on(day) s ON s.measure_id = m.id WHERE s.status = 'in_force';
+COMMENT ON MACRO TABLE in_force_on IS 'Measures in force on a date: SELECT id, title FROM in_force_on(DATE ''2022-06-01'').';
+
+CREATE VIEW measure_status AS SELECT * FROM status_on(current_date);
+COMMENT ON VIEW measure_status IS 'Each current measure''s status today.';
+
+CREATE VIEW measure_overview AS
+SELECT
+  m.id, m.title, m.authority,
+  (SELECT list(DISTINCT t.code ORDER BY t.code) FROM targets t WHERE t.measure_id = m.id) AS targets,
+  m.type, m.category,
+  (SELECT list(s.sector ORDER BY s.sector) FROM measure_sectors s WHERE s.measure_id = m.id) AS sectors,
+  (SELECT s.status FROM measure_status s WHERE s.measure_id = m.id) AS status,
+  {_FIRST_DATES}
+FROM measures m WHERE m.withdrawn IS NULL;
+COMMENT ON VIEW measure_overview IS 'One row per current measure: targets, sectors, status today and the first date of each kind of event.';
+
+CREATE VIEW timeline AS
+SELECT e.date, e.kind, e.measure_id, m.title, m.authority, e.actor, e.date_basis, e.instrument_id,
+       c.source_id, s.url AS source_url, c.locator, c.quote, k.rank
+FROM events e
+JOIN measures m ON m.id = e.measure_id
+JOIN event_kinds k ON k.code = e.kind
+JOIN citations c ON c.id = e.citation_id
+JOIN sources s ON s.id = c.source_id
+WHERE m.withdrawn IS NULL
+ORDER BY e.date, k.rank, e.measure_id;
+COMMENT ON VIEW timeline IS 'Every event of every current measure, in date order, with its source.';
+"""
+
+
+def _ddl(table: Any) -> str:
+    cols = [f'  "{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in table.columns]
+    cols.append(f"  PRIMARY KEY ({', '.join(table.primary_key)})")
+    for own, other, theirs in table.foreign_keys:
+        cols.append(f"  FOREIGN KEY ({', '.join(own)}) REFERENCES {other} ({', '.join(theirs)})")
+    return f"CREATE TABLE {table.name} (\n" + ",\n".join(cols) + "\n)"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
+    from .tables import TABLES
+
+    for table in TABLES:
+        con.execute(_ddl(table))
+        con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
+        for column in table.columns:
+            con.execute(f'COMMENT ON COLUMN {table.name}."{column.name}" IS {_quote(column.doc)}')
+        data = rows[table.name]
+        if data:
+            marks = ", ".join("?" * len(table.columns))
+            con.executemany(f"INSERT INTO {table.name} VALUES ({marks})", data)
+    con.execute(VIEWS)
+
+
+def build(path: Path, rows: dict[str, list[tuple]]) -> None:
+    """Create the database file at `path` (which must not exist) from table rows."""
+    con = duckdb.connect(str(path))
+    try:
+        _populate(con, rows)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True, config=dict(SANDBOX))
+
+
+def open_in_memory(rows: dict[str, list[tuple]]) -> duckdb.DuckDBPyConnection:
+    """For when no cache can be written: build in memory, then lock the connection down."""
+    con = duckdb.connect(":memory:")
+    _populate(con, rows)
+    for key, value in SANDBOX.items():
+        con.execute(f"SET {key} = {str(value).lower()}")
+    return con

@@ -1,0 +1,126 @@
+"""The tables as pandas DataFrames, each checked by a pandera DataFrameModel.
+
+The models are generated from the table spec in tables.py (one source of truth for columns,
+types and keys) and add what analysts rely on: keys unique, references resolve, codes in their
+vocabulary, dates in order. pandas and pandera are imported only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from .errors import SanctionsError
+from .lifecycle import Status
+from .models import (
+    AuthorityKind, Category, DateBasis, EventKind, GoodsSystem, InstrumentKind, LinkRelation,
+    MeasureType, SourceKind,
+)
+from .tables import TABLES, Table
+
+_TYPES: dict[str, Any] = {"VARCHAR": str, "JSON": str, "DATE": pd.Timestamp, "INTEGER": np.int32,
+                          "BOOLEAN": bool}
+
+
+def _values(enum: Any) -> list[str]:
+    return [member.value for member in enum]
+
+
+#: Closed vocabularies, by (table, column).
+VOCABULARIES: dict[tuple[str, str], list[str]] = {
+    ("authorities", "kind"): _values(AuthorityKind),
+    ("measure_types", "code"): _values(MeasureType),
+    ("measure_types", "category"): _values(Category),
+    ("measures", "type"): _values(MeasureType),
+    ("measures", "category"): _values(Category),
+    ("event_kinds", "code"): _values(EventKind),
+    ("events", "kind"): _values(EventKind),
+    ("events", "date_basis"): _values(DateBasis),
+    ("sources", "kind"): _values(SourceKind),
+    ("instruments", "kind"): _values(InstrumentKind),
+    ("goods", "system"): _values(GoodsSystem),
+    ("links", "relation"): _values(LinkRelation),
+    ("citations", "record_kind"): ["measure", "instrument"],
+    ("status_history", "status"): _values(Status),
+}
+
+#: Date columns that must be in order, by table: (earlier, later, may they be equal?).
+DATE_ORDER: dict[str, tuple[str, str, bool]] = {
+    "status_history": ("valid_from", "valid_to", False),
+    "sources": ("published", "accessed", True),
+    "instruments": ("date", "published", True),
+}
+
+
+class TableError(SanctionsError):
+    """A table handed to analysts failed its checks (a bug in the build, or a corrupt cache)."""
+
+
+def _in_order(earlier: str, later: str, equal_ok: bool):
+    def check(cls, df: pd.DataFrame) -> pd.Series:
+        ordered = df[earlier] <= df[later] if equal_ok else df[earlier] < df[later]
+        return df[earlier].isna() | df[later].isna() | ordered
+    return check
+
+
+def _unique(keys: tuple[str, ...]):
+    def check(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(subset=list(keys), keep=False)
+    return check
+
+
+def _resolves(own: tuple[str, ...], parent: pd.DataFrame, theirs: tuple[str, ...]):
+    wanted = set(map(tuple, parent[list(theirs)].itertuples(index=False, name=None)))
+
+    def check(cls, df: pd.DataFrame) -> pd.Series:
+        rows = df[list(own)].itertuples(index=False, name=None)
+        return pd.Series([any(pd.isna(v) for v in row) or row in wanted for row in rows], index=df.index)
+    return check
+
+
+def model(table: Table, frames: dict[str, pd.DataFrame]) -> type[pa.DataFrameModel]:
+    """The DataFrameModel of one table; reference checks use the parent tables in `frames`."""
+    annotations: dict[str, Any] = {}
+    attrs: dict[str, Any] = {}
+    for column in table.columns:
+        annotations[column.name] = Series[_TYPES[column.type]]
+        allowed = VOCABULARIES.get((table.name, column.name))
+        attrs[column.name] = pa.Field(nullable=column.nullable, isin=allowed, description=column.doc)
+    attrs["key_is_unique"] = pa.dataframe_check(classmethod(_unique(table.primary_key)),
+                                                name=f"primary key ({', '.join(table.primary_key)}) unique")
+    for n, (own, other, theirs) in enumerate(table.foreign_keys):
+        attrs[f"reference_{n}"] = pa.dataframe_check(
+            classmethod(_resolves(own, frames[other], theirs)),
+            name=f"({', '.join(own)}) resolves in {other}")
+    if table.name in DATE_ORDER:
+        earlier, later, equal_ok = DATE_ORDER[table.name]
+        attrs["dates_in_order"] = pa.dataframe_check(classmethod(_in_order(earlier, later, equal_ok)),
+                                                     name=f"{earlier} before {later}")
+    attrs["__annotations__"] = annotations
+    attrs["__doc__"] = table.doc
+    attrs["Config"] = type("Config", (), {"strict": True, "coerce": True, "name": table.name})
+    return type(table.name.title().replace("_", ""), (pa.DataFrameModel,), attrs)
+
+
+def check(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Validate every table (parents first); TableError names the first failing checks."""
+    checked: dict[str, pd.DataFrame] = {}
+    for table in TABLES:
+        try:
+            checked[table.name] = model(table, checked).validate(frames[table.name], lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases
+            first = cases.iloc[0]
+            raise TableError(f"table {table.name}: {len(cases)} failures, first: check "
+                             f"'{first['check']}' on column {first['column']} "
+                             f"(value {first['failure_case']!r})") from None
+    return checked
+
+
+def load_frames(con: Any) -> dict[str, pd.DataFrame]:
+    """Every table of the database as a checked DataFrame."""
+    return check({t.name: con.execute(f"SELECT * FROM {t.name}").df() for t in TABLES})
