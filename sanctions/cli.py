@@ -205,7 +205,7 @@ def query(
         return select_measures(_connect(data), filters)
 
     columns, rows = run(debug, body)
-    _emit(columns, rows, format, ["id", "authority", "status", "title"])
+    _emit(columns, rows, format, ["id", "status", "title"])
 
 
 @app.command()

@@ -242,20 +242,20 @@ def build_rows(ds: Dataset) -> Rows:
         rows["sources"].append((
             sid, s.kind.value, s.kind.value in ("legal_text", "official_statement"), s.title,
             s.publisher, s.published, s.accessed, s.url, s.archived_url, s.language, s.note,
-            s.withdrawn.date if s.withdrawn else None, s.model_dump_json(exclude_defaults=True)))
+            s.withdrawn.date if s.withdrawn else None, s.model_dump_json(exclude_none=True)))
     for iid, i in sorted(ds.instruments.items()):
         cid = cite("instrument", iid, ("citation",), i.citation)
         rows["instruments"].append((
             iid, i.kind.value, i.authority, i.identifier, i.title, i.official_citation, i.date,
             i.published, i.url, cid, i.notes, i.withdrawn.date if i.withdrawn else None,
-            i.model_dump_json(exclude_defaults=True)))
+            i.model_dump_json(exclude_none=True)))
         rows["instrument_amends"] += [(iid, other) for other in dict.fromkeys(i.amends)]
     for mid, m in sorted(ds.measures.items()):
         category = MEASURE_TYPES[m.type][0].value
         rows["measures"].append((
             mid, m.title, m.summary, m.authority, m.type.value, category, m.notes,
             m.withdrawn.date if m.withdrawn else None, m.withdrawn.reason if m.withdrawn else None,
-            m.model_dump_json(exclude_defaults=True)))
+            m.model_dump_json(exclude_none=True)))
         for p, t in enumerate(m.targets):
             rows["targets"].append((mid, p, t.code, t.persons))
             rows["target_entities"] += [(mid, p, q, e.name, e.note) for q, e in enumerate(t.entities)]

@@ -14,6 +14,15 @@ BAD = FIXTURES / "bad"
 REPO = TESTS.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Every test builds its databases in a cache of its own, never the user's."""
+    import os
+
+    os.environ["SANCTIONS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ.pop("SANCTIONS_DATA", None)
+
+
 @pytest.fixture
 def cli(monkeypatch):
     """Run the CLI as a user would, from the repository root, returning the click Result."""

@@ -1,0 +1,273 @@
+"""`sanctions query`, `show`, `timeline`, `stats` and `sql` on the fixture dataset, exact output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import GOOD
+
+G = ("--data", str(GOOD))
+
+HEADER = "ID                           STATUS    TITLE\n" \
+         "---------------------------  --------  ----------------------\n"
+
+
+def test_query_table_fits_80_columns_and_repeated_filters_widen(cli):
+    result = cli("query", *G, "--sector", "seafood", "--sector", "diamonds")
+    assert result.exit_code == 0
+    assert result.stdout == HEADER + (
+        "us-2022-diamonds-import-ban  in_force  Import ban on diamonds\n"
+        "us-2022-seafood-import-ban   in_force  Import ban on seafood\n")
+
+
+def test_the_full_table_is_never_wider_than_80(cli):
+    result = cli("query", *G)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 + 8
+    assert max(map(len, lines)) <= 80
+    assert "us-2022-requested-trade-cutoff" in result.stdout  # IDs are not cut
+
+
+def test_query_csv(cli):
+    result = cli("query", *G, "--sector", "seafood", "--format", "csv")
+    assert result.stdout == (
+        "id,title,authority,targets,type,category,sectors,status,requested,considered,threatened,"
+        "announced,adopted,published,in_force,wind_down_ends,amended,suspended,lifted,expired\n"
+        "us-2022-seafood-import-ban,Import ban on seafood,US,RU,import_ban,trade,seafood,in_force,"
+        ",,,2022-03-11,2022-03-11,2022-03-15,2022-03-11,2022-03-25,,,,\n")
+
+
+def test_query_json_rows_carry_the_contract_fields(cli):
+    [row] = json.loads(cli("query", *G, "--type", "trade_status_revocation", "--format", "json").stdout)
+    assert row == {
+        "id": "us-2022-trade-status-revocation", "title": "Revocation of normal trade relations",
+        "authority": "US", "targets": ["BY", "RU"], "type": "trade_status_revocation",
+        "category": "trade", "sectors": ["all_goods"], "status": "in_force", "requested": None,
+        "considered": None, "threatened": None, "announced": "2022-03-11", "adopted": "2022-04-08",
+        "published": None, "in_force": "2022-04-09", "wind_down_ends": None, "amended": None,
+        "suspended": None, "lifted": None, "expired": None}
+
+
+def test_query_ndjson_is_one_object_per_line(cli):
+    lines = cli("query", *G, "--authority", "us", "--format", "ndjson").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [
+        "us-2021-option-weighed", "us-2022-alcohol-import-ban", "us-2022-diamonds-import-ban",
+        "us-2022-requested-trade-cutoff", "us-2022-seafood-import-ban",
+        "us-2022-trade-status-revocation"]
+
+
+def ids(cli, *args: str) -> list[str]:
+    result = cli("query", *G, *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return [row["id"] for row in json.loads(result.stdout)]
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("--hs", "0302"), ["us-2022-seafood-import-ban"]),          # inside the chapter 03 listed
+    (("--hs", "03"), ["us-2022-seafood-import-ban"]),
+    (("--hs", "71"), ["us-2022-diamonds-import-ban"]),           # 7102 lies in chapter 71
+    (("--target", "by"), ["us-2022-trade-status-revocation"]),
+    (("--search", "BANK TWO"), ["eu-2022-messaging-ban"]),       # named entities are searched
+    (("--search", "100%"), []),                                  # % is literal, not a wildcard
+    (("--type", "lending_denial", "--authority", "US"), []),     # different filters narrow
+    (("--status", "requested", "--status", "considered"),
+     ["us-2021-option-weighed", "us-2022-requested-trade-cutoff"]),
+    (("--from", "2021-12-01", "--to", "2021-12-31"), ["us-2021-option-weighed"]),
+    (("--from", "2022-04-09"), ["us-2022-trade-status-revocation"]),
+    (("--to", "2021-12-07"), ["us-2021-option-weighed"]),
+])
+def test_filters(cli, args, expected):
+    assert ids(cli, *args) == expected
+
+
+def test_in_force_on_follows_the_lifecycle(cli):
+    # 11 March: the bans are in force the day they are signed; the statute is only announced,
+    # the messaging ban adopted but not yet applying, the G7 commitment never "in force".
+    assert ids(cli, "--in-force-on", "2022-03-11") == [
+        "us-2022-alcohol-import-ban", "us-2022-diamonds-import-ban", "us-2022-seafood-import-ban"]
+    assert "eu-2022-messaging-ban" in ids(cli, "--in-force-on", "2022-03-12")
+    assert "us-2022-trade-status-revocation" not in ids(cli, "--in-force-on", "2022-04-08")
+    assert "us-2022-trade-status-revocation" in ids(cli, "--in-force-on", "2022-04-09")
+    assert ids(cli, "--in-force-on", "2021-12-31") == []
+
+
+def test_lifted_measures_are_not_in_force_afterwards(cli, good_copy):
+    path = good_copy / "measures" / "us-2022-seafood-import-ban.yaml"
+    path.write_text(path.read_text() + "  - {kind: lifted, date: 2023-01-01, citation: {source: gov-order-text}}\n")
+    args = ("--data", str(good_copy), "--sector", "seafood", "--format", "json")
+    for day, expected in (("2022-12-31", 1), ("2023-01-01", 0)):
+        result = cli("query", *args, "--in-force-on", day)
+        assert len(json.loads(result.stdout)) == expected, day
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--sector", "seafod"), "error: --sector: unknown value 'seafod' (hint: did you mean 'seafood'?)\n"),
+    (("--type", "import"), "error: --type: unknown value 'import' (hint: did you mean 'import_ban'?)\n"),
+    (("--status", "active"), "error: --status: unknown value 'active' (hint: valid values: requested, "
+     "considered, threatened, announced, adopted, in_force, suspended, lifted, expired)\n"),
+    (("--authority", "XX"), "error: --authority: unknown value 'XX' (hint: valid values: AU, BY, CA, CH, "
+     "DE, EU, FR, G7, GB, IMF, IT, JP, KR, NATO, NO, NZ, PL, RO, RU, UA, US, WB, WTO)\n"),
+    (("--in-force-on", "2022-13-01"),
+     "error: --in-force-on: '2022-13-01' is not a date (hint: write dates as YYYY-MM-DD)\n"),
+    (("--from", "2022-02-01", "--to", "2022-01-01"), "error: --from 2022-02-01 is after --to 2022-01-01\n"),
+    (("--hs", "fish"), "error: --hs: 'fish' is not a goods code (hint: give 2 to 10 digits, e.g. 0302)\n"),
+    (("--format", "xml"), None),
+])
+def test_bad_arguments_exit_2_with_one_line(cli, args, message):
+    result = cli("query", *G, *args)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    if message:
+        assert result.stderr == message
+    assert result.stdout == ""
+
+
+def test_show_text(cli):
+    result = cli("show", *G, "eu-2022-messaging-ban")
+    assert result.exit_code == 0
+    assert result.stdout == """eu-2022-messaging-ban
+  Ban on financial messaging services for listed banks
+
+  authority   EU
+  targets     RU (Banks listed in the annex): Bank One; Bank Two
+  type        financial_messaging_disconnection (financial)
+  sectors     banking
+  status      in_force (today)
+
+events:
+  2022-02-26  announced  [gov-statement]
+  2022-03-01  adopted  [eu-regulation-text]
+  2022-03-02  published  [eu-regulation-text]
+  2022-03-12  in_force  [eu-regulation-text, Article 5h]
+              "shall apply from 12 March 2022"
+
+instruments:
+  2022-03-01  Council Regulation (EU) 2022/0 (OJ L 0, 2.3.2022, Article 5h)  [fx-regulation]
+
+links:
+  follows                  us-2021-option-weighed
+
+sources:
+  [eu-regulation-text] Council Regulation (fixture) naming banks. Fixture Official Journal, 2022-03-02. https://example.org/oj/2022-345
+  [gov-statement] Leaders' statement (fixture). Fixture Government, 2022-03-11. https://example.org/statements/2022-03-11
+"""
+
+
+def test_show_json_includes_instruments_sources_and_reverse_links(cli):
+    detail = json.loads(cli("show", *G, "us-2021-option-weighed", "--format", "json").stdout)
+    assert detail["status"] == "considered"
+    assert detail["linked_from"] == [{"measure": "eu-2022-messaging-ban", "relation": "follows"}]
+    assert [s["id"] for s in detail["sources"]] == ["news-report"]
+    seafood = json.loads(cli("show", *G, "us-2022-seafood-import-ban", "--format", "json").stdout)
+    assert [i["id"] for i in seafood["instruments"]] == ["fx-licence-1", "fx-order-1"]
+    assert seafood["instruments"][1]["provision"] == "Sec. 1(a)(i)"
+    assert seafood["measure"]["goods"][0]["system"] == "HS"
+    assert {s["id"] for s in seafood["sources"]} == {"gov-order-text", "gov-statement"}
+
+
+def test_show_yaml_is_the_json_in_yaml(cli):
+    import yaml
+
+    as_yaml = yaml.safe_load(cli("show", *G, "g7-2022-lending-denial", "--format", "yaml").stdout)
+    as_json = json.loads(cli("show", *G, "g7-2022-lending-denial", "--format", "json").stdout)
+    assert as_yaml == as_json
+
+
+def test_show_unknown_id_suggests(cli):
+    result = cli("show", *G, "us-2022-seafod-import-ban")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: no measure with id 'us-2022-seafod-import-ban' (hint: did you mean "
+                             "'us-2022-seafood-import-ban' or 'us-2022-alcohol-import-ban' or "
+                             "'us-2022-diamonds-import-ban'?)\n")
+
+
+def test_timeline_window_bounds_events(cli):
+    result = cli("timeline", *G, "--from", "2022-04-01", "--sector", "all_goods")
+    assert result.stdout == (
+        "DATE        KIND      MEASURE_ID                       TITLE\n"
+        "----------  --------  -------------------------------  -------------------------\n"
+        "2022-04-08  adopted   us-2022-trade-status-revocation  Revocation of normal tra…\n"
+        "2022-04-09  in_force  us-2022-trade-status-revocation  Revocation of normal tra…\n")
+    rows = json.loads(cli("timeline", *G, "--format", "json").stdout)
+    assert len(rows) == 25
+    assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)
+    assert rows[0] == {"date": "2021-12-07", "kind": "considered", "measure_id": "us-2021-option-weighed",
+                       "authority": "US", "actor": None,
+                       "title": "Disconnection from financial messaging weighed as an option",
+                       "source_id": "news-report"}
+
+
+def test_stats_json(cli):
+    result = json.loads(cli("stats", *G, "--format", "json").stdout)
+    assert result["measures"] == 8 and result["sources"] == 5 and result["events"] == 25
+    assert result["by_authority"] == {"US": 6, "EU": 1, "G7": 1}
+    assert result["by_status"] == {"in_force": 5, "adopted": 1, "considered": 1, "requested": 1}
+    assert (result["first_event"], result["last_event"]) == ("2021-12-07", "2022-04-09")
+
+
+def test_stats_text_starts_with_totals(cli):
+    lines = cli("stats", *G).stdout.splitlines()
+    assert lines[:6] == ["measures: 8", "withdrawn: 0", "events: 25", "instruments: 5", "sources: 5",
+                         "citations: 33"]
+
+
+def test_sql_select(cli):
+    result = cli("sql", *G, "SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY n DESC, kind "
+                 "LIMIT 2", "--format", "csv")
+    assert (result.exit_code, result.stdout) == (0, "kind,n\nadopted,6\nannounced,5\n")
+
+
+def test_sql_macros_and_views(cli):
+    result = cli("sql", *G, "SELECT measure_id FROM status_on(DATE '2022-03-11') WHERE status = 'announced'",
+                 "--format", "csv")
+    assert result.stdout == "measure_id\nus-2022-trade-status-revocation\n"
+    result = cli("sql", *G, "SELECT count(*) AS n FROM in_force_on(DATE '2022-04-09')", "--format", "csv")
+    assert result.stdout == "n\n5\n"
+
+
+def test_tables_and_columns_are_documented_in_the_database(cli):
+    result = cli("sql", *G, "SELECT count(*) AS undocumented FROM duckdb_columns() "
+                 "WHERE NOT internal AND table_name NOT IN (SELECT view_name FROM duckdb_views()) "
+                 "AND (comment IS NULL OR comment = '')", "--format", "csv")
+    assert result.stdout == "undocumented\n0\n"
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM 'https://example.org/data.csv'",
+    "SELECT * FROM read_parquet('s3://bucket/x.parquet')",
+    "COPY events TO '/tmp/leak.csv'",
+    "EXPORT DATABASE '/tmp/leak'",
+    "ATTACH '/tmp/other.duckdb' AS other",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET lock_configuration = false",
+    "RESET enable_external_access",
+    "PRAGMA enable_profiling",
+    "INSERT INTO sources SELECT * FROM sources",
+    "DELETE FROM measures",
+    "DROP TABLE events",
+    "CREATE TABLE x AS SELECT 1",
+    "CREATE TEMP TABLE x AS SELECT 1",
+    "SELECT 1; DROP TABLE events",
+    "CALL pragma_version()",
+])
+def test_sql_sandbox_refuses_everything_but_reading_the_dataset(cli, statement, tmp_path):
+    result = cli("sql", *G, statement)
+    assert result.exit_code in (1, 2)
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "leak.csv").exists()
+
+
+def test_sql_errors_exit_1_with_duckdbs_message_on_one_line(cli):
+    result = cli("sql", *G, "SELECT nope FROM events")
+    assert result.exit_code == 1
+    assert result.stderr.startswith('error: Binder Error: Referenced column "nope" not found')
+    assert len(result.stderr.splitlines()) == 1
