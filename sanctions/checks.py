@@ -122,7 +122,7 @@ def _events(ds: Dataset, today: dt.date) -> Iterator[Problem]:
             yield _problem(ds, "sources", sid, ("published",), "event-order",
                            f"published {s.published} is after accessed {s.accessed}")
     for iid, inst in ds.instruments.items():
-        if inst.published and inst.published < inst.date:
+        if inst.published and inst.date and inst.published < inst.date:
             yield _problem(ds, "instruments", iid, ("published",), "event-order",
                            f"published {inst.published} is before the act's date {inst.date}")
 

@@ -336,8 +336,8 @@ class Instrument(Record):
     title: Text | None = None
     official_citation: Text | None = None
     """E.g. '87 FR 14381', 'OJ L 63, 2.3.2022, p. 1'."""
-    date: Date
-    """Signed, adopted or issued."""
+    date: Date | None = None
+    """Signed, adopted or issued; left out when no source read gives it (never guessed)."""
     published: Date | None = None
     """Official publication date, where different."""
     url: Url | None = None

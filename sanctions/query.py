@@ -180,7 +180,7 @@ def show(con: duckdb.DuckDBPyConnection, measure_id: str) -> dict[str, Any]:
         [measure_id]).fetchall()
     instruments = con.execute(
         "SELECT i.record, mi.provision FROM measure_instruments mi JOIN instruments i ON i.id = mi.instrument_id"
-        " WHERE mi.measure_id = ? ORDER BY i.date, i.id", [measure_id]).fetchall()
+        " WHERE mi.measure_id = ? ORDER BY i.date NULLS LAST, i.id", [measure_id]).fetchall()
     sources = con.execute(
         "SELECT s.record FROM sources s WHERE s.id IN ("
         " SELECT source_id FROM citations WHERE record_kind = 'measure' AND record_id = ?"

@@ -118,7 +118,7 @@ def measure_text(d: dict[str, Any]) -> str:
         out += ["", "instruments:"]
         for i in d["instruments"]:
             extra = ", ".join(x for x in (i.get("official_citation"), i.get("provision")) if x)
-            out.append(f"  {i['date']}  {i['identifier']}" + (f" ({extra})" if extra else "")
+            out.append(f"  {i.get('date') or 'undated':<10}  {i['identifier']}" + (f" ({extra})" if extra else "")
                        + f"  [{i['id']}]")
     if m.get("goods"):
         out += ["", "goods:"]

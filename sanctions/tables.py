@@ -107,7 +107,7 @@ TABLES: tuple[Table, ...] = (
         K("identifier", "VARCHAR", "Its own name: 'Executive Order 14068', 'Council Regulation (EU) 2022/345'."),
         C("title", "VARCHAR", "Title."),
         C("official_citation", "VARCHAR", "E.g. '87 FR 14381', 'OJ L 63, 2.3.2022'."),
-        K("date", "DATE", "Signed, adopted or issued."),
+        C("date", "DATE", "Signed, adopted or issued; NULL when no source gives it."),
         C("published", "DATE", "Official publication date."),
         C("url", "VARCHAR", "Canonical official address."),
         K("citation_id", "VARCHAR", "Citation of the instrument's text."),
