@@ -46,7 +46,7 @@ def query(sector: Any = None, authority: Any = None, target: Any = None, type: A
     Each filter takes a value or a list: values of one filter widen, different filters narrow.
     Dates are `datetime.date` or 'YYYY-MM-DD'.
     """
-    from .query import make_filters, measures_sql, check_filters
+    from .queries import make_filters, measures_sql, check_filters
 
     con = connect(data)
     filters = make_filters(sector=sector, authority=authority, target=target, type=type,

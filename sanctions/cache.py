@@ -19,7 +19,7 @@ from . import __version__
 from .files import PACKAGE_DIR
 
 #: Modules whose code decides what the database holds.
-CODE_FILES = ("models.py", "lifecycle.py", "tables.py", "db.py", "checks.py", "dataset.py", "io.py")
+CODE_FILES = ("models.py", "lifecycle.py", "flat_tables.py", "db.py", "checks.py", "dataset.py", "io.py")
 DATA_FOLDERS = ("measures", "sources", "instruments", "vocabularies")
 KEEP = 8  # cached databases kept; older ones are removed
 
@@ -75,7 +75,7 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
 
 def _build(root: Path, directory: Path, path: Path) -> duckdb.DuckDBPyConnection:
     from . import db
-    from .tables import build_rows
+    from .flat_tables import build_rows
     from .validate import load_valid
 
     rows = build_rows(load_valid(root))

@@ -167,7 +167,7 @@ def _connect(data: Path | None) -> Any:
 
 
 def _filters(**kwargs: Any) -> Any:
-    from .query import make_filters
+    from .queries import make_filters
 
     return make_filters(**kwargs)
 
@@ -196,7 +196,7 @@ def query(
     debug: DebugOpt = False,
 ) -> None:
     """List measures. Repeating a filter widens it; different filters narrow."""
-    from .query import select_measures
+    from .queries import select_measures
 
     def body() -> tuple[list[str], list[tuple]]:
         filters = _filters(sector=sector, authority=authority, target=target, type=type, status=status,
@@ -222,7 +222,7 @@ def timeline(
     debug: DebugOpt = False,
 ) -> None:
     """Events of the selected measures, in date order."""
-    from .query import timeline as events
+    from .queries import timeline as events
 
     def body() -> tuple[list[str], list[tuple]]:
         filters = _filters(sector=sector, authority=authority, target=target, type=type,
@@ -241,7 +241,7 @@ def show(
     debug: DebugOpt = False,
 ) -> None:
     """One measure with its events, instruments, sources and links."""
-    from .query import show as detail
+    from .queries import show as detail
     from .render import measure_text
 
     result = run(debug, lambda: detail(_connect(data), measure_id))
@@ -263,7 +263,7 @@ def sql(
     debug: DebugOpt = False,
 ) -> None:
     """Run read-only SQL on the dataset's tables and views (nothing outside them is reachable)."""
-    from .query import run_sql
+    from .queries import run_sql
 
     columns, rows = run(debug, lambda: run_sql(_connect(data), statement))
     _emit(columns, rows, format)
@@ -276,7 +276,7 @@ def stats(
     debug: DebugOpt = False,
 ) -> None:
     """Counts of records, and of measures by authority, type, category, status and sector."""
-    from .query import stats as counts
+    from .queries import stats as counts
 
     result = run(debug, lambda: counts(_connect(data)))
     if format is ReportFormat.json:

@@ -1,7 +1,7 @@
 """The DuckDB database: tables with keys and comments, views and macros for the common questions,
 and the read-only, sandboxed connection that every reader gets.
 
-Building needs the typed records (tables.py); opening needs only duckdb, so warm commands stay fast.
+Building needs the typed records (flat_tables.py); opening needs only duckdb, so warm commands stay fast.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _quote(text: str) -> str:
 
 
 def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
-    from .tables import TABLES
+    from .flat_tables import TABLES
 
     for table in TABLES:
         con.execute(_ddl(table))

@@ -1,6 +1,6 @@
 """The tables as pandas DataFrames, each checked by a pandera DataFrameModel.
 
-The models are generated from the table spec in tables.py (one source of truth for columns,
+The models are generated from the table spec in flat_tables.py (one source of truth for columns,
 types and keys) and add what analysts rely on: keys unique, references resolve, codes in their
 vocabulary, dates in order. pandas and pandera are imported only here.
 """
@@ -20,7 +20,7 @@ from .models import (
     AuthorityKind, Category, DateBasis, EventKind, GoodsSystem, InstrumentKind, LinkRelation,
     MeasureType, SourceKind,
 )
-from .tables import TABLES, Table
+from .flat_tables import TABLES, Table
 
 _TYPES: dict[str, Any] = {"VARCHAR": str, "JSON": str, "DATE": pd.Timestamp, "INTEGER": np.int32,
                           "BOOLEAN": bool}
@@ -114,10 +114,11 @@ def check(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             checked[table.name] = model(table, checked).validate(frames[table.name], lazy=True)
         except pa.errors.SchemaErrors as exc:
             cases = exc.failure_cases
-            first = cases.iloc[0]
-            raise TableError(f"table {table.name}: {len(cases)} failures, first: check "
-                             f"'{first['check']}' on column {first['column']} "
-                             f"(value {first['failure_case']!r})") from None
+            failed: dict[str, Any] = {}
+            for name, value in zip(cases["check"], cases["failure_case"], strict=True):
+                failed.setdefault(str(name), value)
+            raise TableError(f"table {table.name}: checks failed: " + "; ".join(
+                f"{name} (e.g. {value!r})" for name, value in sorted(failed.items())[:4])) from None
     return checked
 
 
