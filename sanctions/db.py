@@ -24,9 +24,7 @@ SANDBOX = {
 EVENT_KINDS = ("requested", "considered", "threatened", "announced", "adopted", "published",
                "in_force", "wind_down_ends", "amended", "suspended", "lifted", "expired")
 
-_FIRST_DATES = ",\n  ".join(
-    f"(SELECT min(e.date) FROM events e WHERE e.measure_id = m.id AND e.kind = '{k}') AS {k}"
-    for k in EVENT_KINDS)
+_FIRST_DATES = ",\n    ".join(f"min(date) FILTER (WHERE kind = '{k}') AS {k}" for k in EVENT_KINDS)
 
 VIEWS = f"""
 CREATE MACRO status_on(day) AS TABLE
@@ -43,14 +41,22 @@ CREATE VIEW measure_status AS SELECT * FROM status_on(current_date);
 COMMENT ON VIEW measure_status IS 'Each current measure''s status today.';
 
 CREATE VIEW measure_overview AS
-SELECT
-  m.id, m.title, m.authority,
-  (SELECT list(DISTINCT t.code ORDER BY t.code) FROM targets t WHERE t.measure_id = m.id) AS targets,
-  m.type, m.category,
-  (SELECT list(s.sector ORDER BY s.sector) FROM measure_sectors s WHERE s.measure_id = m.id) AS sectors,
-  (SELECT s.status FROM measure_status s WHERE s.measure_id = m.id) AS status,
-  {_FIRST_DATES}
-FROM measures m WHERE m.withdrawn IS NULL;
+WITH
+  first_dates AS (SELECT measure_id,
+    {_FIRST_DATES}
+    FROM events GROUP BY measure_id),
+  target_codes AS (SELECT measure_id, list(DISTINCT code ORDER BY code) AS targets
+                   FROM targets GROUP BY measure_id),
+  sector_codes AS (SELECT measure_id, list(sector ORDER BY sector) AS sectors
+                   FROM measure_sectors GROUP BY measure_id)
+SELECT m.id, m.title, m.authority, t.targets, m.type, m.category, s.sectors, st.status,
+       {", ".join(f"d.{k}" for k in EVENT_KINDS)}
+FROM measures m
+LEFT JOIN first_dates d ON d.measure_id = m.id
+LEFT JOIN target_codes t ON t.measure_id = m.id
+LEFT JOIN sector_codes s ON s.measure_id = m.id
+LEFT JOIN measure_status st ON st.measure_id = m.id
+WHERE m.withdrawn IS NULL;
 COMMENT ON VIEW measure_overview IS 'One row per current measure: targets, sectors, status today and the first date of each kind of event.';
 
 CREATE VIEW timeline AS
@@ -80,6 +86,8 @@ def _quote(text: str) -> str:
 
 
 def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
+    import pandas as pd  # bulk inserts: far faster than executemany (building only)
+
     from .flat_tables import TABLES
 
     for table in TABLES:
@@ -87,10 +95,11 @@ def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> N
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for column in table.columns:
             con.execute(f'COMMENT ON COLUMN {table.name}."{column.name}" IS {_quote(column.doc)}')
-        data = rows[table.name]
-        if data:
-            marks = ", ".join("?" * len(table.columns))
-            con.executemany(f"INSERT INTO {table.name} VALUES ({marks})", data)
+        if rows[table.name]:
+            frame = pd.DataFrame.from_records(rows[table.name], columns=table.column_names)
+            con.register("incoming", frame)
+            con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
+            con.unregister("incoming")
     con.execute(VIEWS)
 
 
