@@ -26,16 +26,21 @@ def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
     return out
 
 
+def _measure_citations(m: Measure) -> Iterator[tuple[Loc, Citation]]:
+    for i, e in enumerate(m.events):
+        yield ("events", i, "citation"), e.citation
+    for i, g in enumerate(m.goods):
+        yield ("goods", i, "citation"), g.citation
+    for i, link in enumerate(m.links):
+        if link.citation:
+            yield ("links", i, "citation"), link.citation
+
+
 def _citations(ds: Dataset) -> Iterator[tuple[str, str, Loc, Citation]]:
     """(kind, record id, field path, citation) for every citation in the dataset."""
     for mid, m in ds.measures.items():
-        for i, e in enumerate(m.events):
-            yield "measures", mid, ("events", i, "citation"), e.citation
-        for i, g in enumerate(m.goods):
-            yield "measures", mid, ("goods", i, "citation"), g.citation
-        for i, link in enumerate(m.links):
-            if link.citation:
-                yield "measures", mid, ("links", i, "citation"), link.citation
+        for loc, citation in _measure_citations(m):
+            yield "measures", mid, loc, citation
     for iid, inst in ds.instruments.items():
         yield "instruments", iid, ("citation",), inst.citation
 
@@ -128,7 +133,7 @@ def _events(ds: Dataset, today: dt.date) -> Iterator[Problem]:
 
 
 def _cited_sources(ds: Dataset, m: Measure) -> set[str]:
-    cited = {c.source for kind, rid, _, c in _citations(ds) if kind == "measures" and rid == m.id}
+    cited = {c.source for _, c in _measure_citations(m)}
     for ref in m.instruments:
         if ref.instrument in ds.instruments:
             cited.add(ds.instruments[ref.instrument].citation.source)

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import Problem
 from .io import Document, read_document
 from .models import (
-    RECORD_KINDS, VOCABULARIES, Authority, Instrument, Measure, Record, Sector, Source,
+    RECORD_KINDS, VOCABULARIES, Authority, Instrument, Measure, Record, Registered, Sector, Source,
 )
 
 #: Schema name for each folder of records.
@@ -127,7 +127,7 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
         problems.extend(doc.problems)
         if record is None:
             continue
-        if isinstance(record, Measure | Source | Instrument):
+        if isinstance(record, Registered):
             registry = getattr(dataset, kind)
             key = (kind, record.id)
             if record.id in registry:

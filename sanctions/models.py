@@ -130,6 +130,7 @@ class InstrumentKind(StrEnum):
     """The kind of legal act or official document."""
 
     executive_order = "executive_order"
+    proclamation = "proclamation"
     statute = "statute"
     bill = "bill"
     regulation = "regulation"
@@ -280,13 +281,18 @@ class Withdrawal(Record):
 # --- the records -------------------------------------------------------------------------------
 
 
-class Measure(Record):
-    """One distinct effect that one authority imposed, threatened or was asked for."""
+class Registered(Record):
+    """What every file of a registry (measures, sources, instruments) starts with."""
 
     schema_version: SchemaVersion
     """Version of the record format this file follows."""
     id: RecordId
     """Stable identifier, equal to the file name; never reused."""
+
+
+class Measure(Registered):
+    """One distinct effect that one authority imposed, threatened or was asked for."""
+
     title: Text
     summary: LongText | None = None
     authority: Code
@@ -304,11 +310,9 @@ class Measure(Record):
     withdrawn: Withdrawal | None = None
 
 
-class Source(Record):
+class Source(Registered):
     """A document that facts were taken from."""
 
-    schema_version: SchemaVersion
-    id: RecordId
     kind: SourceKind
     title: Text
     publisher: Text
@@ -324,11 +328,9 @@ class Source(Record):
     withdrawn: Withdrawal | None = None
 
 
-class Instrument(Record):
+class Instrument(Registered):
     """A legal act or official document that made measures."""
 
-    schema_version: SchemaVersion
-    id: RecordId
     kind: InstrumentKind
     authority: Code
     identifier: Text
