@@ -9,6 +9,7 @@ rebuilt when unreadable. When nothing can be written, the database is built in m
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from pathlib import Path
@@ -33,21 +34,62 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("sanctions", appauthor=False))
 
 
+RACY_NS = 2_000_000_000  # files changed this close to the memo's writing are always re-read
+
+
 def fingerprint(root: Path) -> str:
-    """A content hash of the dataset and of the code that builds its database."""
+    """A content hash of the dataset and of the code that builds its database.
+
+    Each file's own hash is remembered with its (size, mtime, ctime, inode), as git's index does:
+    any write changes ctime, so an unchanged stat means unchanged content and the file need not
+    be read again. Files modified within RACY_NS of the memo are re-read regardless.
+    """
     digest = hashlib.blake2b(digest_size=16)
     digest.update(__version__.encode())
     for name in CODE_FILES:
         digest.update((PACKAGE_DIR / name).read_bytes())
+    memo_path = cache_dir() / "index" / (hashlib.blake2b(str(root.resolve()).encode(),
+                                                         digest_size=8).hexdigest() + ".json")
+    memo, written = _read_memo(memo_path)
+    fresh: dict[str, list] = {}
     for folder in DATA_FOLDERS:
         directory = root / folder
         if not directory.is_dir():
             continue
-        for name in sorted(os.listdir(directory)):
-            if name.endswith(".yaml"):
-                digest.update(f"\0{folder}/{name}\0".encode())
-                digest.update((directory / name).read_bytes())
+        with os.scandir(directory) as entries:
+            files = sorted((e for e in entries if e.name.endswith(".yaml")), key=lambda e: e.name)
+        for entry in files:
+            rel = f"{folder}/{entry.name}"
+            st = entry.stat()
+            key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            old = memo.get(rel)
+            if old and old[:4] == key and max(st.st_mtime_ns, st.st_ctime_ns) < written - RACY_NS:
+                file_hash = old[4]
+            else:
+                file_hash = hashlib.blake2b(Path(entry.path).read_bytes(), digest_size=16).hexdigest()
+            fresh[rel] = [*key, file_hash]
+            digest.update(f"\0{rel}\0{file_hash}".encode())
+    if fresh != memo:
+        _write_memo(memo_path, fresh)
     return digest.hexdigest()
+
+
+def _read_memo(path: Path) -> tuple[dict[str, list], int]:
+    try:
+        written = path.stat().st_mtime_ns
+        return json.loads(path.read_text()), written
+    except (OSError, ValueError):
+        return {}, 0
+
+
+def _write_memo(path: Path, files: dict[str, list]) -> None:
+    from .files import write_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(files))
+    except OSError:
+        pass  # an unwritable cache only costs reading the files again next time
 
 
 def _usable(path: Path) -> duckdb.DuckDBPyConnection | None:

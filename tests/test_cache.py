@@ -108,3 +108,22 @@ def test_the_cache_lives_in_the_user_cache_dir_by_default(monkeypatch):
 
     assert cache.cache_dir() == Path(platformdirs.user_cache_dir("sanctions", appauthor=False))
     assert REPO not in cache.cache_dir().parents
+
+
+def test_a_same_size_edit_with_the_old_mtime_restored_is_still_seen(cache_dir, good_copy, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # trust the memo at once, as it will be seconds later
+    path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
+    first = cache.fingerprint(good_copy)
+    assert cache.fingerprint(good_copy) == first  # served from the memo
+    before = path.stat()
+    path.write_text(path.read_text().replace("Deny financing", "Deny financinG"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert cache.fingerprint(good_copy) != first  # ctime moved, so the file was read again
+
+
+def test_the_memo_is_only_an_optimisation(cache_dir, good_copy):
+    first = cache.fingerprint(good_copy)
+    for memo in (cache_dir / "index").glob("*.json"):
+        memo.write_text("{not json")
+    assert cache.fingerprint(good_copy) == first
