@@ -48,7 +48,7 @@ def scaled_copy(factor: int, target: Path) -> Path:
     for copy in range(1, factor):
         for folder in ("measures", "sources", "instruments"):
             for path in (DATA / folder).glob("*.yaml"):
-                text = pattern.sub(lambda m: f"{m.group(1)}-x{copy}", path.read_text())
+                text = pattern.sub(lambda m, n=copy: f"{m.group(1)}-x{n}", path.read_text())
                 text = re.sub(r"^(\s*(?:url|archived_url): \S+)$", rf"\1#copy-{copy}", text, flags=re.M)
                 (target / folder / f"{path.stem}-x{copy}.yaml").write_text(text)
     return target

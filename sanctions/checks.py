@@ -98,6 +98,8 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                                f"'{s}' is not in vocabularies/sectors.yaml")
     for iid, inst in ds.instruments.items():
         yield from authority("instruments", iid, ("authority",), inst.authority)
+        for i, party in enumerate(inst.parties):
+            yield from authority("instruments", iid, ("parties", i), party)
     doc = ds.vocabulary_documents.get("authorities")
     for i, a in enumerate(ds.authorities.values()):
         for j, member in enumerate(a.members):

@@ -11,7 +11,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,6 +28,9 @@ class OneLineErrors(typer.core.TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            code = 1
         except Exception as exc:
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 raise
@@ -38,9 +41,6 @@ class OneLineErrors(typer.core.TyperGroup):
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             typer.echo(f"error: {exc.format_message()}{where}", err=True)
             code = exc.exit_code
-        except typer.Abort:
-            typer.echo("aborted", err=True)
-            code = 1
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -63,7 +63,7 @@ DataOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -142,21 +142,20 @@ def schema(
         typer.echo(f"wrote {directory / name}")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     ndjson = "ndjson"
 
 
-class ShowFormat(str, Enum):
+class ShowFormat(StrEnum):
     text = "text"
     json = "json"
     yaml = "yaml"
 
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json, csv or ndjson.")]
-Many = Annotated[list[str] | None, typer.Option()]
 
 
 def _connect(data: Path | None) -> Any:

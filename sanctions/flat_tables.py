@@ -115,6 +115,11 @@ TABLES: tuple[Table, ...] = (
         C("withdrawn", "DATE", "Set when the record was withdrawn."),
         K("record", "JSON", "The whole record as JSON."),
     ), ("id",), ((("authority",), "authorities", ("code",)), (("citation_id",), "citations", ("id",)))),
+    Table("instrument_parties", "The other states and organisations party to a joint act.", (
+        K("instrument_id", "VARCHAR", "The instrument."),
+        K("code", "VARCHAR", "A party besides the instrument's authority."),
+    ), ("instrument_id", "code"), (
+        (("instrument_id",), "instruments", ("id",)), (("code",), "authorities", ("code",)))),
     Table("instrument_amends", "Which instrument amends which.", (
         K("instrument_id", "VARCHAR", "The amending instrument."),
         K("amends_id", "VARCHAR", "The instrument it amends."),
@@ -249,6 +254,7 @@ def build_rows(ds: Dataset) -> Rows:
             iid, i.kind.value, i.authority, i.identifier, i.title, i.official_citation, i.date,
             i.published, i.url, cid, i.notes, i.withdrawn.date if i.withdrawn else None,
             i.model_dump_json(exclude_none=True)))
+        rows["instrument_parties"] += [(iid, code) for code in dict.fromkeys(i.parties)]
         rows["instrument_amends"] += [(iid, other) for other in dict.fromkeys(i.amends)]
     for mid, m in sorted(ds.measures.items()):
         category = MEASURE_TYPES[m.type][0].value

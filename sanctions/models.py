@@ -333,6 +333,8 @@ class Instrument(Registered):
 
     kind: InstrumentKind
     authority: Code
+    parties: list[Code] = []
+    """For a joint act: the other states and organisations that made it with the authority."""
     identifier: Text
     """The act's own name: 'Executive Order 14068', 'Council Regulation (EU) 2022/345'."""
     title: Text | None = None
