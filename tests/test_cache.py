@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -77,16 +76,6 @@ def test_an_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch, good_co
     assert count(con) == 8
     with pytest.raises(Exception, match="disabled by configuration"):
         con.execute("SELECT * FROM read_csv('/etc/hostname')")
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-def test_a_read_only_cache_directory_falls_back_to_memory(cache_dir, good_copy):
-    cache_dir.mkdir()
-    cache_dir.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
-        assert count(cache.connect(good_copy)) == 8
-    finally:
-        cache_dir.chmod(stat.S_IRWXU)
 
 
 def test_two_processes_building_at_once_both_succeed(cache_dir, good_copy):
