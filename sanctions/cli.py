@@ -2,7 +2,8 @@
 
 Every command takes --data DIR (or SANCTIONS_DATA) and --debug. Errors are one line on stderr;
 exit codes are 0 success, 1 invalid data or failed query, 2 bad usage. Heavy modules (pandas,
-pandera, duckdb, pydantic) are imported inside the commands that need them, so start-up stays light.
+pandera, duckdb, pydantic, jsonschema) are imported inside the commands that need them, so start-up
+stays light.
 """
 
 from __future__ import annotations
@@ -178,18 +179,30 @@ def _emit(columns: list[str], rows: list[tuple], fmt: OutputFormat,
     typer.echo(render(columns, rows, fmt.value, table_columns), nl=False)
 
 
+Codes = list[str] | None
+SectorOpt = Annotated[Codes, typer.Option("--sector", metavar="CODE", help="Sector code, e.g. seafood.")]
+AuthorityOpt = Annotated[Codes, typer.Option("--authority", metavar="CODE", help="Who imposed it: US, EU, G7...")]
+TargetOpt = Annotated[Codes, typer.Option("--target", metavar="CODE", help="Targeted state or organisation: RU, BY...")]
+TypeOpt = Annotated[Codes, typer.Option("--type", metavar="CODE", help="Measure type, e.g. import_ban.")]
+SearchOpt = Annotated[str | None, typer.Option(
+    "--search", metavar="TEXT", help="Text in the ID, title, summary, notes or named targets.")]
+
+
 @app.command()
 def query(
-    sector: Annotated[list[str] | None, typer.Option("--sector", help="Sector code, e.g. seafood.")] = None,
-    authority: Annotated[list[str] | None, typer.Option("--authority", help="Who imposed it: US, EU, G7...")] = None,
-    target: Annotated[list[str] | None, typer.Option("--target", help="Targeted state or organisation: RU, BY...")] = None,
-    type: Annotated[list[str] | None, typer.Option("--type", help="Measure type, e.g. import_ban.")] = None,
-    status: Annotated[list[str] | None, typer.Option("--status", help="Status today: threatened, in_force...")] = None,
-    hs: Annotated[list[str] | None, typer.Option("--hs", help="Goods code (HS chapter, heading...), e.g. 0302.")] = None,
-    in_force_on: Annotated[str | None, typer.Option("--in-force-on", metavar="DATE", help="In force on this day (YYYY-MM-DD).")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="With an event on or after this day.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="With an event on or before this day.")] = None,
-    search: Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Text in the ID, title, summary, notes or named targets.")] = None,
+    sector: SectorOpt = None,
+    authority: AuthorityOpt = None,
+    target: TargetOpt = None,
+    type: TypeOpt = None,
+    status: Annotated[Codes, typer.Option("--status", metavar="CODE", help="Status today: threatened, in_force...")] = None,
+    hs: Annotated[Codes, typer.Option("--hs", metavar="CODE", help="Goods code (HS chapter, heading...), e.g. 0302.")] = None,
+    in_force_on: Annotated[str | None, typer.Option(
+        "--in-force-on", metavar="DATE", help="In force on this day (YYYY-MM-DD).")] = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="With an event on or after this day.")] = None,
+    date_to: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", help="With an event on or before this day.")] = None,
+    search: SearchOpt = None,
     format: FormatOpt = OutputFormat.table,
     data: DataOpt = None,
     debug: DebugOpt = False,
@@ -209,18 +222,20 @@ def query(
 
 @app.command()
 def timeline(
-    sector: Annotated[list[str] | None, typer.Option("--sector", help="Sector code.")] = None,
-    authority: Annotated[list[str] | None, typer.Option("--authority", help="Authority code.")] = None,
-    target: Annotated[list[str] | None, typer.Option("--target", help="Target code.")] = None,
-    type: Annotated[list[str] | None, typer.Option("--type", help="Measure type.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", metavar="DATE", help="Events on or after this day.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE", help="Events on or before this day.")] = None,
-    search: Annotated[str | None, typer.Option("--search", metavar="TEXT", help="Text in the measure.")] = None,
+    sector: SectorOpt = None,
+    authority: AuthorityOpt = None,
+    target: TargetOpt = None,
+    type: TypeOpt = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="Events on or after this day.")] = None,
+    date_to: Annotated[str | None, typer.Option(
+        "--to", metavar="DATE", help="Events on or before this day.")] = None,
+    search: SearchOpt = None,
     format: FormatOpt = OutputFormat.table,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Events of the selected measures, in date order."""
+    """Events of the selected measures, in date order; --from/--to bound the events themselves."""
     from .queries import timeline as events
 
     def body() -> tuple[list[str], list[tuple]]:
