@@ -166,10 +166,13 @@ def _connect(data: Path | None) -> Any:
     return connect(resolve_data_dir(data))
 
 
-def _filters(**kwargs: Any) -> Any:
+def _list(select: Callable[..., tuple[list[str], list[tuple]]], data: Path | None, debug: bool,
+          fmt: OutputFormat, table_columns: list[str], **filters: Any) -> None:
+    """Parse the filters, run `select` on the database, print its rows: query and timeline."""
     from .queries import make_filters
 
-    return make_filters(**kwargs)
+    columns, rows = run(debug, lambda: select(_connect(data), make_filters(**filters)))
+    _emit(columns, rows, fmt, table_columns)
 
 
 def _emit(columns: list[str], rows: list[tuple], fmt: OutputFormat,
@@ -210,14 +213,9 @@ def query(
     """List measures. Repeating a filter widens it; different filters narrow."""
     from .queries import select_measures
 
-    def body() -> tuple[list[str], list[tuple]]:
-        filters = _filters(sector=sector, authority=authority, target=target, type=type, status=status,
-                           hs=hs, in_force_on=in_force_on, date_from=date_from, date_to=date_to,
-                           search=search)
-        return select_measures(_connect(data), filters)
-
-    columns, rows = run(debug, body)
-    _emit(columns, rows, format, ["id", "status", "title"])
+    _list(select_measures, data, debug, format, ["id", "status", "title"],
+          sector=sector, authority=authority, target=target, type=type, status=status, hs=hs,
+          in_force_on=in_force_on, date_from=date_from, date_to=date_to, search=search)
 
 
 @app.command()
@@ -238,13 +236,9 @@ def timeline(
     """Events of the selected measures, in date order; --from/--to bound the events themselves."""
     from .queries import timeline as events
 
-    def body() -> tuple[list[str], list[tuple]]:
-        filters = _filters(sector=sector, authority=authority, target=target, type=type,
-                           date_from=date_from, date_to=date_to, search=search)
-        return events(_connect(data), filters)
-
-    columns, rows = run(debug, body)
-    _emit(columns, rows, format, ["date", "kind", "measure_id", "title"])
+    _list(events, data, debug, format, ["date", "kind", "measure_id", "title"],
+          sector=sector, authority=authority, target=target, type=type,
+          date_from=date_from, date_to=date_to, search=search)
 
 
 @app.command()

@@ -21,6 +21,7 @@ SANDBOX = {
     "lock_configuration": True,
 }
 
+#: models.EventKind's values, repeated so that readers need not import pydantic (tests keep them equal).
 EVENT_KINDS = ("requested", "considered", "threatened", "announced", "adopted", "published",
                "in_force", "wind_down_ends", "amended", "suspended", "lifted", "expired")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .dataset import Dataset
 from .io import format_field
 from .lifecycle import EVENT_ORDER, Status, status_on
-from .models import MEASURE_TYPES, Citation
+from .models import MEASURE_TYPES, PRIMARY_SOURCE_KINDS, Citation
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,6 @@ TABLES: tuple[Table, ...] = (
         C("valid_to", "DATE", "First day after the period; NULL while it lasts."),
     ), ("measure_id", "valid_from"), ((("measure_id",), "measures", ("id",)),)),
 )
-TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 Rows = dict[str, list[tuple]]
 
@@ -245,7 +244,7 @@ def build_rows(ds: Dataset) -> Rows:
         rows["event_kinds"].append((kind.value, rank))
     for sid, s in sorted(ds.sources.items()):
         rows["sources"].append((
-            sid, s.kind.value, s.kind.value in ("legal_text", "official_statement"), s.title,
+            sid, s.kind.value, s.kind in PRIMARY_SOURCE_KINDS, s.title,
             s.publisher, s.published, s.accessed, s.url, s.archived_url, s.language, s.note,
             s.withdrawn.date if s.withdrawn else None, s.model_dump_json(exclude_none=True)))
     for iid, i in sorted(ds.instruments.items()):

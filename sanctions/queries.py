@@ -15,6 +15,7 @@ import duckdb
 from .db import EVENT_KINDS
 from .errors import QueryError, UsageError
 
+#: lifecycle.Status's values, repeated to keep pydantic off this path (tests keep them equal).
 STATUSES = ("requested", "considered", "threatened", "announced", "adopted", "in_force",
             "suspended", "lifted", "expired")
 
