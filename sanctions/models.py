@@ -236,6 +236,20 @@ class Goods(Record):
     citation: Citation
 
 
+class Threshold(Record):
+    """A value limit that decides which goods a measure covers (e.g. EUR 300 per item)."""
+
+    amount: Annotated[float, Field(gt=0, allow_inf_nan=False)] | Annotated[int, Field(gt=0)]
+    """The amount as the text states it."""
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    """ISO 4217 currency code, e.g. 'EUR'."""
+    applies_to: Text
+    """What the amount is measured on, in the text's words: 'per item', 'per consignment'."""
+    goods: Text | None = None
+    """The goods the limit applies to, where not all of the measure's goods."""
+    citation: Citation
+
+
 class InstrumentRef(Record):
     """A legal act that makes (part of) this measure."""
 
@@ -302,8 +316,14 @@ class Measure(Registered):
     sectors: Annotated[list[VocabCode], Field(min_length=1)]
     """Codes from data/vocabularies/sectors.yaml."""
     goods: list[Goods] = []
+    thresholds: list[Threshold] = []
+    """Value limits that decide which goods are covered, each cited."""
     instruments: list[InstrumentRef] = []
     events: Annotated[list[Event], Field(min_length=1)]
+    undated_events: list[EventKind] = []
+    """Event kinds that did happen but whose date no source read gives (e.g. an act adopted and
+    applied whose entry-into-force date was not read). Status and outputs say so instead of
+    implying the step never happened."""
     links: list[Link] = []
     notes: LongText | None = None
     """Editorial notes: what could not be confirmed, how the record was scoped."""
