@@ -179,6 +179,8 @@ class GoodsSystem(StrEnum):
     HTSUS = "HTSUS"
     CN = "CN"
     ScheduleB = "ScheduleB"
+    UKGT = "UKGT"
+    national = "national"
 
 
 class AuthorityKind(StrEnum):
@@ -229,7 +231,9 @@ class Goods(Record):
     code: HsCode
     """Digits only: 2 (chapter), 4 (heading), 6 (subheading), or up to 10 for national codes."""
     system: GoodsSystem = GoodsSystem.HS
-    """Nomenclature: HS, HTSUS (US tariff schedule), CN (EU), ScheduleB (US exports)."""
+    """Nomenclature: HS, HTSUS (US tariff schedule), CN (EU Combined Nomenclature), ScheduleB (US
+    exports), UKGT (UK tariff commodity codes), national (another HS-based national tariff: name
+    it in `edition`)."""
     edition: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     """The nomenclature's edition, e.g. '2022', when the source states it."""
     description: Text | None = None

@@ -34,7 +34,8 @@ def from_schema(body: dict, root: dict | None = None) -> st.SearchStrategy:
     root = root or body
     known = {"$schema", "$id", "$defs", "title", "description", "default", "type", "properties",
              "required", "additionalProperties", "$ref", "anyOf", "enum", "const", "pattern",
-             "minLength", "maxLength", "format", "items", "minItems", "maxItems"}
+             "minLength", "maxLength", "format", "items", "minItems", "maxItems",
+             "exclusiveMinimum"}
     unknown = set(body) - known
     assert not unknown, f"from_schema does not handle {unknown}"
     if "$ref" in body:
@@ -58,6 +59,12 @@ def from_schema(body: dict, root: dict | None = None) -> st.SearchStrategy:
             strings = st.text(min_size=body.get("minLength", 0), max_size=min(body.get("maxLength", 40), 40))
         low, high = body.get("minLength", 0), body.get("maxLength", 10**6)
         return strings.filter(lambda text: low <= len(text) <= high)
+    if kind in ("integer", "number"):
+        low = body.get("exclusiveMinimum")
+        if kind == "integer":
+            return st.integers(min_value=None if low is None else low + 1)
+        return st.floats(min_value=low, exclude_min=low is not None, allow_nan=False,
+                         allow_infinity=False)
     if kind == "array":
         return st.lists(from_schema(body["items"], root), min_size=body.get("minItems", 0),
                         max_size=min(body.get("maxItems", 3), 3))
