@@ -38,20 +38,30 @@ def tables(data: Any = None) -> dict[str, Any]:
     return load_frames(connect(data))
 
 
-def query(sector: Any = None, authority: Any = None, target: Any = None, type: Any = None,
-          status: Any = None, hs: Any = None, in_force_on: Any = None, date_from: Any = None,
-          date_to: Any = None, search: str | None = None, data: Any = None) -> Any:
+def query(data: Any = None, **filters: Any) -> Any:
     """Measures matching the CLI's filters, as a pandas DataFrame (one row per measure).
 
-    Each filter takes a value or a list: values of one filter widen, different filters narrow.
-    Dates are `datetime.date` or 'YYYY-MM-DD'.
+    Keywords are the filters of `sanctions query` (see `sanctions.filters.FILTERS`): sector,
+    authority, target, type, status, hs, instrument, actor, source, in_force_on, date_from,
+    date_to, search. Each takes a value or a list: values of one filter widen, different filters
+    narrow. Dates are `datetime.date` or 'YYYY-MM-DD'. Bad values raise UsageError as in the CLI.
     """
-    from .queries import make_filters, measures_sql, check_filters
+    from .queries import measures_sql, select
 
     con = connect(data)
-    filters = make_filters(sector=sector, authority=authority, target=target, type=type,
-                           status=status, hs=hs, in_force_on=in_force_on, date_from=date_from,
-                           date_to=date_to, search=search)
-    check_filters(con, filters)
-    sql, params = measures_sql(filters)
+    sql, params = measures_sql(select(con, filters))
     return con.execute(sql, params).df()
+
+
+def _query_signature() -> Any:
+    """query()'s signature lists every filter keyword, derived from filters.FILTERS."""
+    import inspect
+
+    from .filters import FILTERS
+
+    params = [inspect.Parameter("data", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+    params += [inspect.Parameter(f.key, inspect.Parameter.KEYWORD_ONLY, default=None) for f in FILTERS]
+    return inspect.Signature(params)
+
+
+query.__signature__ = _query_signature()  # type: ignore[attr-defined]

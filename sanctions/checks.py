@@ -31,6 +31,8 @@ def _measure_citations(m: Measure) -> Iterator[tuple[Loc, Citation]]:
         yield ("events", i, "citation"), e.citation
     for i, g in enumerate(m.goods):
         yield ("goods", i, "citation"), g.citation
+    for i, t in enumerate(m.thresholds):
+        yield ("thresholds", i, "citation"), t.citation
     for i, link in enumerate(m.links):
         if link.citation:
             yield ("links", i, "citation"), link.citation

@@ -1,52 +1,73 @@
 """The `sanctions` command: a thin layer over the library API.
 
-Every command takes --data DIR (or SANCTIONS_DATA) and --debug. Errors are one line on stderr;
-exit codes are 0 success, 1 invalid data or failed query, 2 bad usage. Heavy modules (pandas,
-pandera, duckdb, pydantic, jsonschema) are imported inside the commands that need them, so start-up
-stays light.
+Every data command takes --data DIR (or SANCTIONS_DATA) and --debug. The one error boundary is
+`Boundary.main`: a SanctionsError becomes one line on stderr with its exit code (1 invalid data or
+failed query, 2 bad usage), Ctrl-C exits 130, a bug is one line too unless --debug asks for the
+traceback. Heavy modules (pandas, pandera, pydantic, jsonschema) are imported inside the commands
+that need them, so start-up stays light.
 """
 
 from __future__ import annotations
 
-import json
+import inspect
 import sys
 import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from .errors import SanctionsError
+from .filters import FILTERS
+from .render import REPORT, ROWS, Format, safe
 
-T = TypeVar("T")
+
+#: click's exception classes, reached through typer's public BadParameter (typer vendors click).
+_ClickException = typer.BadParameter.__mro__[2]
+assert _ClickException.__name__ == "ClickException"
 
 
-class OneLineErrors(typer.core.TyperGroup):
-    """Usage errors as one line on stderr (`error: ...`), exit code 2, like every other error."""
+class Boundary(typer.core.TyperGroup):
+    """The CLI's one error boundary: every error is one line on stderr with its exit code."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(self, args: list[str] | None = None, *rest: Any, standalone_mode: bool = True,
+             **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
-        except typer.Abort:
-            typer.echo("aborted", err=True)
-            code = 1
-        except Exception as exc:
-            if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
-                raise
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `sanctions`: help, as usage
+            code = super().main(argv, *rest, standalone_mode=False, **kwargs)
+        except SanctionsError as exc:
+            if debug:
+                traceback.print_exc()
+            _error(f"error: {exc}")
+            code = exc.exit_code
+        except (KeyboardInterrupt, typer.Abort):
+            _error("interrupted")
+            code = 130
+        except _ClickException as exc:
+            if not argv:  # bare `sanctions`: the help, as a usage error
                 typer.echo(exc.format_message())
                 sys.exit(2)
             ctx = getattr(exc, "ctx", None)
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            typer.echo(f"error: {exc.format_message()}{where}", err=True)
+            _error(f"error: {exc.format_message()}{where}")
             code = exc.exit_code
+        except Exception as exc:  # a bug, not bad input: still one line unless asked
+            if debug:
+                raise
+            _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
+            code = 1
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _error(message: str) -> None:
+    typer.echo(safe(message), err=True)
+
+
 app = typer.Typer(
-    cls=OneLineErrors,
+    cls=Boundary,
     name="sanctions",
     help="An open, typed, sourced dataset of economic-sanction measures.",
     add_completion=False,
@@ -62,54 +83,92 @@ DataOpt = Annotated[
                  help="Dataset folder to use instead of the shipped one.", file_okay=False),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+WideOpt = Annotated[bool, typer.Option("--wide", help="Tables: cut nothing, whatever the terminal's width.")]
 
 
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
+def formats(name: str, allowed: tuple[Format, ...]) -> type[StrEnum]:
+    """The choices of one command's --format: a subset of render.Format."""
+    return StrEnum(name, [(f.value, f.value) for f in allowed])
 
 
-def run(debug: bool, body: Callable[[], T]) -> T:
-    """Turn SanctionsError into a one-line message and its exit code; tracebacks only with --debug."""
-    try:
-        return body()
-    except SanctionsError as exc:
-        if debug:
-            traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as exc:  # a bug, not bad input: still one line unless asked
-        if debug:
-            raise
-        typer.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
-                   err=True)
-        raise typer.Exit(1) from None
+RowFormat = formats("RowFormat", ROWS)
+ReportFormat = formats("ReportFormat", REPORT)
+ShowFormat = formats("ShowFormat", (Format.text, Format.json, Format.yaml))
 
 
-def echo_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+def format_option(choices: type[StrEnum]) -> Any:
+    return Annotated[choices, typer.Option("--format", help="Output format.")]
+
+
+RowFormatOpt = format_option(RowFormat)
+ReportFormatOpt = format_option(ReportFormat)
+ShowFormatOpt = format_option(ShowFormat)
+
+
+def with_filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the query filters (filters.FILTERS) as options before the command's own parameters."""
+    own = list(inspect.signature(command, eval_str=True).parameters.values())
+    params = []
+    for f in FILTERS:
+        kind = list[str] | None  # single-value filters too: a repeat is an error, not ignored
+        option = typer.Option(f.option, metavar=f.metavar, help=f.help + (" Repeat to widen." if f.many else ""))
+        params.append(inspect.Parameter(f.key, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=Annotated[kind, option]))
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own
+           if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    command.__signature__ = inspect.Signature(params + own)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params + own}
+    return command
+
+
+def _connect(data: Path | None) -> Any:
+    from .cache import connect
+    from .files import resolve_data_dir
+
+    return connect(resolve_data_dir(data))
+
+
+def _filters(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {f.key: kwargs.pop(f.key) for f in FILTERS}
+
+
+def _emit(columns: list[str], rows: list[tuple], fmt: Any, *, empty: str | None = None,
+          **table: Any) -> None:
+    """Print rows; an empty result is one line on stderr ('no measures match …'), `[]` in JSON."""
+    from .render import render
+
+    fmt = Format(fmt.value)
+    if not rows and empty is not None:
+        typer.echo(empty, err=True)
+        if fmt is Format.table or fmt is Format.ndjson:
+            return
+    typer.echo(render(columns, rows, fmt, **table), nl=False)
+
+
+def _nothing(what: str, selection: Any) -> str:
+    described = selection.describe()
+    return f"no {what} match{'es' * (what == 'event')} {described}" if described else f"no {what} in the dataset"
 
 
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
         metavar="[PATH ...]", help="Check only these files, against the rest of the dataset.")] = None,
-    format: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = ReportFormat.text,
+    format: ReportFormatOpt = ReportFormat.text,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Check the dataset (or the named files): one line per problem, PATH:LINE:COLUMN: FIELD: MESSAGE."""
     from .files import resolve_data_dir
+    from .render import to_json
     from .validate import validate as check
 
-    problems = run(debug, lambda: check(resolve_data_dir(data), list(paths or [])))
-    if format is ReportFormat.json:
-        echo_json([p.as_dict() for p in problems])
+    problems = check(resolve_data_dir(data), list(paths or []))
+    if format.value == Format.json:
+        typer.echo(to_json([p.as_dict() for p in problems]), nl=False)
     else:
         for problem in problems:
-            typer.echo(problem.format())
+            typer.echo(safe(problem.format()))
     if problems:
         files = len({p.path for p in problems})
         typer.echo(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {files} "
@@ -127,168 +186,121 @@ def schema(
 ) -> None:
     """Check or regenerate the JSON Schemas in schemas/ (generated from the models)."""
     from . import schema as schemas
+    from .errors import UsageError
     from .files import default_schema_dir
 
     if check == write:
-        typer.echo("error: give exactly one of --check or --write", err=True)
-        raise typer.Exit(2)
+        raise UsageError("give exactly one of --check or --write")
     directory = out or default_schema_dir()
     if check:
-        stale = run(debug, lambda: schemas.differences(directory))
+        stale = schemas.differences(directory)
         for name in stale:
             typer.echo(f"{directory / name}: differs from the models (run `sanctions schema --write`)")
         raise typer.Exit(1 if stale else 0)
-    changed = run(debug, lambda: schemas.write(directory))
-    for name in changed:
+    for name in schemas.write(directory):
         typer.echo(f"wrote {directory / name}")
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    ndjson = "ndjson"
-
-
-class ShowFormat(StrEnum):
-    text = "text"
-    json = "json"
-    yaml = "yaml"
-
-
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json, csv or ndjson.")]
-
-
-def _connect(data: Path | None) -> Any:
-    from .cache import connect
-    from .files import resolve_data_dir
-
-    return connect(resolve_data_dir(data))
-
-
-def _list(select: Callable[..., tuple[list[str], list[tuple]]], data: Path | None, debug: bool,
-          fmt: OutputFormat, table_columns: list[str], **filters: Any) -> None:
-    """Parse the filters, run `select` on the database, print its rows: query and timeline."""
-    from .queries import make_filters
-
-    columns, rows = run(debug, lambda: select(_connect(data), make_filters(**filters)))
-    _emit(columns, rows, fmt, table_columns)
-
-
-def _emit(columns: list[str], rows: list[tuple], fmt: OutputFormat,
-          table_columns: list[str] | None = None) -> None:
-    from .render import render
-
-    typer.echo(render(columns, rows, fmt.value, table_columns), nl=False)
-
-
-Codes = list[str] | None
-SectorOpt = Annotated[Codes, typer.Option("--sector", metavar="CODE", help="Sector code, e.g. seafood.")]
-AuthorityOpt = Annotated[Codes, typer.Option("--authority", metavar="CODE", help="Who imposed it: US, EU, G7...")]
-TargetOpt = Annotated[Codes, typer.Option("--target", metavar="CODE", help="Targeted state or organisation: RU, BY...")]
-TypeOpt = Annotated[Codes, typer.Option("--type", metavar="CODE", help="Measure type, e.g. import_ban.")]
-SearchOpt = Annotated[str | None, typer.Option(
-    "--search", metavar="TEXT", help="Text in the ID, title, summary, notes or named targets.")]
+#: What `query` shows in a table (JSON, CSV and NDJSON carry every column).
+QUERY_TABLE = ["id", "authority", "status", "in_force", "title"]
+QUERY_HEADERS = {"status": "STATUS TODAY", "in_force": "IN FORCE"}
 
 
 @app.command()
+@with_filters
 def query(
-    sector: SectorOpt = None,
-    authority: AuthorityOpt = None,
-    target: TargetOpt = None,
-    type: TypeOpt = None,
-    status: Annotated[Codes, typer.Option("--status", metavar="CODE", help="Status today: threatened, in_force...")] = None,
-    hs: Annotated[Codes, typer.Option("--hs", metavar="CODE", help="Goods code (HS chapter, heading...), e.g. 0302.")] = None,
-    in_force_on: Annotated[str | None, typer.Option(
-        "--in-force-on", metavar="DATE", help="In force on this day (YYYY-MM-DD).")] = None,
-    date_from: Annotated[str | None, typer.Option(
-        "--from", metavar="DATE", help="With an event on or after this day.")] = None,
-    date_to: Annotated[str | None, typer.Option(
-        "--to", metavar="DATE", help="With an event on or before this day.")] = None,
-    search: SearchOpt = None,
-    format: FormatOpt = OutputFormat.table,
+    format: RowFormatOpt = RowFormat.table,
+    wide: WideOpt = False,
     data: DataOpt = None,
     debug: DebugOpt = False,
+    **selected: Any,
 ) -> None:
     """List measures. Repeating a filter widens it; different filters narrow."""
-    from .queries import select_measures
+    from .queries import select, select_measures
 
-    _list(select_measures, data, debug, format, ["id", "status", "title"],
-          sector=sector, authority=authority, target=target, type=type, status=status, hs=hs,
-          in_force_on=in_force_on, date_from=date_from, date_to=date_to, search=search)
+    con = _connect(data)
+    selection = select(con, _filters(selected))
+    columns, rows = select_measures(con, selection)
+    table_columns = QUERY_TABLE + (["hs_match"] if "hs_match" in columns else [])
+    _emit(columns, rows, format, empty=_nothing("measures", selection), table_columns=table_columns,
+          headers=QUERY_HEADERS, whole=["id", "authority", "in_force", "hs_match"], wide=wide)
 
 
 @app.command()
+@with_filters
 def timeline(
-    sector: SectorOpt = None,
-    authority: AuthorityOpt = None,
-    target: TargetOpt = None,
-    type: TypeOpt = None,
-    date_from: Annotated[str | None, typer.Option(
-        "--from", metavar="DATE", help="Events on or after this day.")] = None,
-    date_to: Annotated[str | None, typer.Option(
-        "--to", metavar="DATE", help="Events on or before this day.")] = None,
-    search: SearchOpt = None,
-    format: FormatOpt = OutputFormat.table,
+    format: RowFormatOpt = RowFormat.table,
+    wide: WideOpt = False,
     data: DataOpt = None,
     debug: DebugOpt = False,
+    **selected: Any,
 ) -> None:
-    """Events of the selected measures, in date order; --from/--to bound the events themselves."""
-    from .queries import timeline as events
+    """Events of the selected measures with their sources, in order: date, lifecycle, measure,
+    source. --from/--to bound the events themselves."""
+    from .queries import select, timeline as events
 
-    _list(events, data, debug, format, ["date", "kind", "measure_id", "title"],
-          sector=sector, authority=authority, target=target, type=type,
-          date_from=date_from, date_to=date_to, search=search)
+    con = _connect(data)
+    selection = select(con, _filters(selected))
+    columns, rows = events(con, selection)
+    _emit(columns, rows, format, empty=_nothing("events", selection),
+          table_columns=["date", "kind", "measure_id", "source_id", "title"],
+          whole=["date", "kind", "measure_id", "source_id"], wide=wide)
 
 
 @app.command()
 def show(
-    measure_id: Annotated[str, typer.Argument(metavar="ID", help="Measure ID.")],
-    format: Annotated[ShowFormat, typer.Option("--format", help="text, json or yaml.")] = ShowFormat.text,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="A measure, instrument or source ID.")],
+    format: ShowFormatOpt = ShowFormat.text,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """One measure with its events, instruments, sources and links."""
+    """One record: a measure with its events, instruments, sources and links; an instrument with
+    the measures it makes; a source with everything that cites it."""
+    from .describe import describe
     from .queries import show as detail
-    from .render import measure_text
+    from .render import plain, to_json
 
-    result = run(debug, lambda: detail(_connect(data), measure_id))
-    if format is ShowFormat.json:
-        echo_json(result)
-    elif format is ShowFormat.yaml:
+    result = detail(_connect(data), record_id)
+    if format.value == Format.json:
+        typer.echo(to_json(result), nl=False)
+    elif format.value == Format.yaml:
         import yaml
 
-        typer.echo(yaml.safe_dump(result, sort_keys=False, allow_unicode=True, width=100), nl=False)
+        typer.echo(yaml.safe_dump(plain(result), sort_keys=False, allow_unicode=True, width=100), nl=False)
     else:
-        typer.echo(measure_text(result), nl=False)
+        typer.echo(describe(result), nl=False)
 
 
 @app.command()
 def sql(
     statement: Annotated[str, typer.Argument(metavar="QUERY", help="One SELECT statement.")],
-    format: FormatOpt = OutputFormat.table,
+    format: RowFormatOpt = RowFormat.table,
+    wide: WideOpt = False,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Run read-only SQL on the dataset's tables and views (nothing outside them is reachable)."""
+    """Run read-only SQL on the dataset's tables and views (nothing outside them is reachable).
+    Tables fit the terminal: long values wrap, IDs stay whole."""
     from .queries import run_sql
 
-    columns, rows = run(debug, lambda: run_sql(_connect(data), statement))
-    _emit(columns, rows, format)
+    columns, rows = run_sql(_connect(data), statement)
+    whole = [c for c in columns if c == "id" or c.endswith("_id") or c in ("date", "code")]
+    _emit(columns, rows, format, wrap_cells=True, whole=whole, wide=wide)
 
 
 @app.command()
 def stats(
-    format: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = ReportFormat.text,
+    format: ReportFormatOpt = ReportFormat.text,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Counts of records, and of measures by authority, type, category, status and sector."""
     from .queries import stats as counts
+    from .render import to_json
 
-    result = run(debug, lambda: counts(_connect(data)))
-    if format is ReportFormat.json:
-        echo_json(result)
+    result = counts(_connect(data))
+    if format.value == Format.json:
+        typer.echo(to_json(result), nl=False)
         return
     for key, value in result.items():
         if isinstance(value, dict):

@@ -11,6 +11,8 @@ from typing import Any
 
 import duckdb
 
+from . import vocab
+
 #: No files, network, extensions or settings changes for whoever holds a connection.
 SANDBOX = {
     "enable_external_access": False,
@@ -21,10 +23,7 @@ SANDBOX = {
     "lock_configuration": True,
 }
 
-#: models.EventKind's values, repeated so that readers need not import pydantic (tests keep them equal).
-EVENT_KINDS = ("requested", "considered", "threatened", "announced", "adopted", "published",
-               "in_force", "wind_down_ends", "amended", "suspended", "lifted", "expired")
-
+EVENT_KINDS = vocab.EVENT_KINDS.codes
 _FIRST_DATES = ",\n    ".join(f"min(date) FILTER (WHERE kind = '{k}') AS {k}" for k in EVENT_KINDS)
 
 VIEWS = f"""
@@ -49,28 +48,47 @@ WITH
   target_codes AS (SELECT measure_id, list(DISTINCT code ORDER BY code) AS targets
                    FROM targets GROUP BY measure_id),
   sector_codes AS (SELECT measure_id, list(sector ORDER BY sector) AS sectors
-                   FROM measure_sectors GROUP BY measure_id)
+                   FROM measure_sectors GROUP BY measure_id),
+  undated AS (SELECT u.measure_id, list(u.kind ORDER BY k.rank) AS undated_events
+              FROM undated_events u JOIN event_kinds k ON k.code = u.kind GROUP BY u.measure_id)
 SELECT m.id, m.title, m.authority, t.targets, m.type, m.category, s.sectors, st.status,
-       {", ".join(f"d.{k}" for k in EVENT_KINDS)}
+       {", ".join(f"d.{k}" for k in EVENT_KINDS)}, coalesce(u.undated_events, []) AS undated_events
 FROM measures m
+LEFT JOIN undated u ON u.measure_id = m.id
 LEFT JOIN first_dates d ON d.measure_id = m.id
 LEFT JOIN target_codes t ON t.measure_id = m.id
 LEFT JOIN sector_codes s ON s.measure_id = m.id
 LEFT JOIN measure_status st ON st.measure_id = m.id
 WHERE m.withdrawn IS NULL;
-COMMENT ON VIEW measure_overview IS 'One row per current measure: targets, sectors, status today and the first date of each kind of event.';
+COMMENT ON VIEW measure_overview IS 'One row per current measure: targets, sectors, status today, the first date of each kind of event, and the steps known to have happened on no known date (undated_events).';
 
 CREATE VIEW timeline AS
 SELECT e.date, e.kind, e.measure_id, m.title, m.authority, e.actor, e.date_basis, e.instrument_id,
-       c.source_id, s.url AS source_url, c.locator, c.quote, k.rank
+       c.source_id, s.url AS source_url, c.locator, c.quote, k.rank, e.position
 FROM events e
 JOIN measures m ON m.id = e.measure_id
 JOIN event_kinds k ON k.code = e.kind
 JOIN citations c ON c.id = e.citation_id
 JOIN sources s ON s.id = c.source_id
 WHERE m.withdrawn IS NULL
-ORDER BY e.date, k.rank, e.measure_id;
-COMMENT ON VIEW timeline IS 'Every event of every current measure, in date order, with its source.';
+ORDER BY e.date, k.rank, e.measure_id, c.source_id, e.position;
+COMMENT ON VIEW timeline IS 'Every event of every current measure with its source, in order: date, lifecycle rank, measure, source.';
+
+CREATE VIEW measure_search AS
+SELECT m.id, concat_ws(' ', m.id, m.title, m.summary, m.notes,
+  (SELECT string_agg(t.persons, ' ') FROM targets t WHERE t.measure_id = m.id),
+  (SELECT string_agg(e.name, ' ') FROM target_entities e WHERE e.measure_id = m.id)) AS text
+FROM measures m WHERE m.withdrawn IS NULL;
+COMMENT ON VIEW measure_search IS 'The text --search looks in: ID, title, summary, notes, target persons and named entities.';
+
+CREATE MACRO goods_match(code) AS TABLE
+  SELECT measure_id, 'goods' AS via, g.code AS matched FROM goods g
+  WHERE starts_with(g.code, code) OR starts_with(code, g.code)
+  UNION ALL
+  SELECT s.measure_id, 'sector' AS via, h.hs AS matched
+  FROM measure_sectors s JOIN sector_hs h ON h.sector = s.sector
+  WHERE starts_with(h.hs, code) OR starts_with(code, h.hs);
+COMMENT ON MACRO TABLE goods_match IS 'Measures whose goods match an HS-based code: via = ''goods'' (the measure''s own codes) or ''sector'' (its sectors'' HS mapping).';
 """
 
 

@@ -12,10 +12,13 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from typing import Any
+
+from . import vocab
 from .dataset import Dataset
 from .io import format_field
 from .lifecycle import EVENT_ORDER, Status, status_on
-from .models import MEASURE_TYPES, PRIMARY_SOURCE_KINDS, Citation
+from .models import PRIMARY_SOURCE_KINDS, Citation
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,17 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def row(self, **values: Any) -> tuple:
+        """A row from values named by column: a missing or unknown name is an error, never a shift."""
+        if values.keys() != self._names:
+            missing, extra = self._names - values.keys(), values.keys() - self._names
+            raise KeyError(f"table {self.name}: missing {sorted(missing)}, unknown {sorted(extra)}")
+        return tuple(values[c.name] for c in self.columns)
+
+    @property
+    def _names(self) -> set[str]:
+        return {c.name for c in self.columns}
+
 
 def C(name: str, type_: str, doc: str, nullable: bool = True) -> Column:
     return Column(name, type_, doc, nullable)
@@ -51,7 +65,7 @@ TABLES: tuple[Table, ...] = (
     Table("authorities", "States and organisations that impose, request or are targeted by measures.", (
         K("code", "VARCHAR", "ISO 3166-1 alpha-2 code for states, short code for organisations (EU, G7)."),
         K("name", "VARCHAR", "English name."),
-        K("kind", "VARCHAR", "state, organisation or group."),
+        K("kind", "VARCHAR", vocab.AUTHORITY_KINDS.prose() + "."),
     ), ("code",)),
     Table("authority_members", "Members of groups such as the G7.", (
         K("group_code", "VARCHAR", "The group."),
@@ -63,6 +77,11 @@ TABLES: tuple[Table, ...] = (
         K("name", "VARCHAR", "English name."),
         C("description", "VARCHAR", "What the sector covers."),
     ), ("code",)),
+    Table("aliases", "Other names and codes users may type for authorities and sectors ('UK', 'oil').", (
+        K("vocabulary", "VARCHAR", "authorities or sectors."),
+        K("alias", "VARCHAR", "The other name, as written in the vocabulary file."),
+        K("code", "VARCHAR", "The code it stands for."),
+    ), ("vocabulary", "alias")),
     Table("sector_hs", "HS (2022) chapters and headings each goods sector covers.", (
         K("sector", "VARCHAR", "Sector code."),
         K("hs", "VARCHAR", "HS chapter (2 digits) or heading (4 digits)."),
@@ -70,7 +89,7 @@ TABLES: tuple[Table, ...] = (
     Table("measure_types", "The measure-type vocabulary and its broad (GSDB-compatible) category.", (
         K("code", "VARCHAR", "Type code, e.g. import_ban."),
         K("name", "VARCHAR", "English name."),
-        K("category", "VARCHAR", "trade, financial, travel, arms, military or other."),
+        K("category", "VARCHAR", vocab.CATEGORIES.prose() + "."),
     ), ("code",)),
     Table("event_kinds", "Lifecycle event kinds, in lifecycle order.", (
         K("code", "VARCHAR", "Event kind, e.g. in_force."),
@@ -78,7 +97,7 @@ TABLES: tuple[Table, ...] = (
     ), ("code",)),
     Table("sources", "The source registry: documents that facts were taken from.", (
         K("id", "VARCHAR", "Source ID (file name in data/sources/)."),
-        K("kind", "VARCHAR", "legal_text, official_statement, press_release, news or analysis."),
+        K("kind", "VARCHAR", vocab.SOURCE_KINDS.prose() + "."),
         K("primary_text", "BOOLEAN", "True for legal texts and official statements."),
         K("title", "VARCHAR", "Title of the document."),
         K("publisher", "VARCHAR", "Who published it."),
@@ -93,7 +112,7 @@ TABLES: tuple[Table, ...] = (
     ), ("id",)),
     Table("citations", "Every citation of the dataset: which fact cites which source, where, with what quote.", (
         K("id", "VARCHAR", "'<record kind>:<record id>:<field>', e.g. 'measure:us-2022-x:events[0]'."),
-        K("record_kind", "VARCHAR", "measure or instrument."),
+        K("record_kind", "VARCHAR", vocab.CITING_KINDS.prose() + "."),
         K("record_id", "VARCHAR", "ID of the citing record."),
         K("field", "VARCHAR", "The cited field, e.g. events[0] or goods[2]."),
         K("source_id", "VARCHAR", "The source cited."),
@@ -102,7 +121,7 @@ TABLES: tuple[Table, ...] = (
     ), ("id",), ((("source_id",), "sources", ("id",)),)),
     Table("instruments", "Legal acts and official documents that made measures.", (
         K("id", "VARCHAR", "Instrument ID (file name in data/instruments/)."),
-        K("kind", "VARCHAR", "executive_order, statute, regulation, general_licence, leaders_statement..."),
+        K("kind", "VARCHAR", vocab.INSTRUMENT_KINDS.prose() + "."),
         K("authority", "VARCHAR", "Who issued it."),
         K("identifier", "VARCHAR", "Its own name: 'Executive Order 14068', 'Council Regulation (EU) 2022/345'."),
         C("title", "VARCHAR", "Title."),
@@ -161,10 +180,20 @@ TABLES: tuple[Table, ...] = (
         K("measure_id", "VARCHAR", "The measure."),
         K("position", "INTEGER", "Order within the measure."),
         K("code", "VARCHAR", "Goods code, digits only."),
-        K("system", "VARCHAR", "HS, HTSUS, CN or ScheduleB."),
+        K("system", "VARCHAR", vocab.GOODS_SYSTEMS.prose() + "."),
         C("edition", "VARCHAR", "Nomenclature edition."),
         C("description", "VARCHAR", "Description."),
         K("citation_id", "VARCHAR", "Where the code comes from."),
+    ), ("measure_id", "position"), (
+        (("measure_id",), "measures", ("id",)), (("citation_id",), "citations", ("id",)))),
+    Table("thresholds", "Value limits that decide which goods a measure covers (e.g. EUR 300 per item).", (
+        K("measure_id", "VARCHAR", "The measure."),
+        K("position", "INTEGER", "Order within the measure."),
+        K("amount", "DOUBLE", "The amount as the text states it."),
+        K("currency", "VARCHAR", "ISO 4217 currency code."),
+        K("applies_to", "VARCHAR", "What the amount is measured on: 'per item'..."),
+        C("goods", "VARCHAR", "The goods it applies to, where not all of the measure's goods."),
+        K("citation_id", "VARCHAR", "Where the limit comes from."),
     ), ("measure_id", "position"), (
         (("measure_id",), "measures", ("id",)), (("citation_id",), "citations", ("id",)))),
     Table("measure_instruments", "The instruments that make each measure.", (
@@ -176,7 +205,7 @@ TABLES: tuple[Table, ...] = (
     Table("events", "Dated lifecycle events of each measure, each with its citation.", (
         K("measure_id", "VARCHAR", "The measure."),
         K("position", "INTEGER", "Order in the file, from 0."),
-        K("kind", "VARCHAR", "requested, considered, threatened, announced, adopted, published, in_force, ..."),
+        K("kind", "VARCHAR", vocab.EVENT_KINDS.prose() + "."),
         K("date", "DATE", "When it happened."),
         K("date_basis", "VARCHAR", "'occurred', or 'reported' when the date is only the report's."),
         C("actor", "VARCHAR", "Who acted, when not the measure's authority (e.g. UA requesting)."),
@@ -186,10 +215,15 @@ TABLES: tuple[Table, ...] = (
     ), ("measure_id", "position"), (
         (("measure_id",), "measures", ("id",)), (("kind",), "event_kinds", ("code",)),
         (("instrument_id",), "instruments", ("id",)), (("citation_id",), "citations", ("id",)))),
+    Table("undated_events", "Steps that did happen but whose date no source read gives.", (
+        K("measure_id", "VARCHAR", "The measure."),
+        K("kind", "VARCHAR", "The event kind, e.g. in_force."),
+    ), ("measure_id", "kind"), (
+        (("measure_id",), "measures", ("id",)), (("kind",), "event_kinds", ("code",)))),
     Table("links", "Typed links between measures (follows, coordinated_with, implements...).", (
         K("measure_id", "VARCHAR", "The linking measure."),
         K("position", "INTEGER", "Order within the measure."),
-        K("relation", "VARCHAR", "implements, amends, extends, supersedes, coordinated_with or follows."),
+        K("relation", "VARCHAR", vocab.LINK_RELATIONS.prose() + "."),
         K("target_id", "VARCHAR", "The linked measure."),
         C("note", "VARCHAR", "Note."),
         C("citation_id", "VARCHAR", "Citation, when the link itself is sourced."),
@@ -197,7 +231,7 @@ TABLES: tuple[Table, ...] = (
         (("measure_id",), "measures", ("id",)), (("target_id",), "measures", ("id",)))),
     Table("status_history", "Each measure's derived status over time: one row per period.", (
         K("measure_id", "VARCHAR", "The measure."),
-        K("status", "VARCHAR", "requested, considered, threatened, announced, adopted, in_force, suspended, lifted or expired."),
+        K("status", "VARCHAR", vocab.STATUSES.prose() + "."),
         K("valid_from", "DATE", "First day of the period."),
         C("valid_to", "DATE", "First day after the period; NULL while it lasts."),
     ), ("measure_id", "valid_from"), ((("measure_id",), "measures", ("id",)),)),
@@ -223,63 +257,91 @@ def status_periods(events) -> Iterator[tuple[Status, dt.date, dt.date | None]]:
         yield status, start, end
 
 
+TABLE = {t.name: t for t in TABLES}
+
+
 def build_rows(ds: Dataset) -> Rows:
-    """Every table's rows, from a validated dataset, in a stable order."""
+    """Every table's rows, from a validated dataset, in a stable order; each row built by name."""
     rows: Rows = {t.name: [] for t in TABLES}
 
+    def add(table: str, **values: Any) -> None:
+        rows[table].append(TABLE[table].row(**values))
+
     def cite(kind: str, rid: str, loc: tuple, c: Citation) -> str:
-        cid = f"{kind}:{rid}:{format_field(loc)}"
-        rows["citations"].append((cid, kind, rid, format_field(loc), c.source, c.locator, c.quote))
+        field = format_field(loc)
+        cid = f"{kind}:{rid}:{field}"
+        add("citations", id=cid, record_kind=kind, record_id=rid, field=field, source_id=c.source,
+            locator=c.locator, quote=c.quote)
         return cid
 
     for a in ds.authorities.values():
-        rows["authorities"].append((a.code, a.name, a.kind.value))
-        rows["authority_members"] += [(a.code, m) for m in a.members]
-    for s in ds.sectors.values():
-        rows["sectors"].append((s.code, s.name, s.description))
-        rows["sector_hs"] += [(s.code, hs) for hs in s.hs]
-    for t, (category, name) in MEASURE_TYPES.items():
-        rows["measure_types"].append((t.value, name, category.value))
+        add("authorities", code=a.code, name=a.name, kind=a.kind.value)
+        for member in a.members:
+            add("authority_members", group_code=a.code, member_code=member)
+        for alias in dict.fromkeys(a.aliases):
+            add("aliases", vocabulary="authorities", alias=alias, code=a.code)
+    for sector in ds.sectors.values():
+        add("sectors", code=sector.code, name=sector.name, description=sector.description)
+        for hs in sector.hs:
+            add("sector_hs", sector=sector.code, hs=hs)
+        for alias in dict.fromkeys(sector.synonyms):
+            add("aliases", vocabulary="sectors", alias=alias, code=sector.code)
+    for code, (category, name) in vocab.MEASURE_TYPE_INFO.items():
+        add("measure_types", code=code, name=name, category=category)
     for kind, rank in EVENT_ORDER.items():
-        rows["event_kinds"].append((kind.value, rank))
+        add("event_kinds", code=kind.value, rank=rank)
     for sid, s in sorted(ds.sources.items()):
-        rows["sources"].append((
-            sid, s.kind.value, s.kind in PRIMARY_SOURCE_KINDS, s.title,
-            s.publisher, s.published, s.accessed, s.url, s.archived_url, s.language, s.note,
-            s.withdrawn.date if s.withdrawn else None, s.model_dump_json(exclude_none=True)))
+        add("sources", id=sid, kind=s.kind.value, primary_text=s.kind in PRIMARY_SOURCE_KINDS,
+            title=s.title, publisher=s.publisher, published=s.published, accessed=s.accessed,
+            url=s.url, archived_url=s.archived_url, language=s.language, note=s.note,
+            withdrawn=s.withdrawn.date if s.withdrawn else None,
+            record=s.model_dump_json(exclude_none=True))
     for iid, i in sorted(ds.instruments.items()):
-        cid = cite("instrument", iid, ("citation",), i.citation)
-        rows["instruments"].append((
-            iid, i.kind.value, i.authority, i.identifier, i.title, i.official_citation, i.date,
-            i.published, i.url, cid, i.notes, i.withdrawn.date if i.withdrawn else None,
-            i.model_dump_json(exclude_none=True)))
-        rows["instrument_parties"] += [(iid, code) for code in dict.fromkeys(i.parties)]
-        rows["instrument_amends"] += [(iid, other) for other in dict.fromkeys(i.amends)]
+        add("instruments", id=iid, kind=i.kind.value, authority=i.authority, identifier=i.identifier,
+            title=i.title, official_citation=i.official_citation, date=i.date, published=i.published,
+            url=i.url, citation_id=cite("instrument", iid, ("citation",), i.citation), notes=i.notes,
+            withdrawn=i.withdrawn.date if i.withdrawn else None,
+            record=i.model_dump_json(exclude_none=True))
+        for code in dict.fromkeys(i.parties):
+            add("instrument_parties", instrument_id=iid, code=code)
+        for other in dict.fromkeys(i.amends):
+            add("instrument_amends", instrument_id=iid, amends_id=other)
     for mid, m in sorted(ds.measures.items()):
-        category = MEASURE_TYPES[m.type][0].value
-        rows["measures"].append((
-            mid, m.title, m.summary, m.authority, m.type.value, category, m.notes,
-            m.withdrawn.date if m.withdrawn else None, m.withdrawn.reason if m.withdrawn else None,
-            m.model_dump_json(exclude_none=True)))
+        add("measures", id=mid, title=m.title, summary=m.summary, authority=m.authority,
+            type=m.type.value, category=vocab.MEASURE_TYPE_INFO[m.type.value][0], notes=m.notes,
+            withdrawn=m.withdrawn.date if m.withdrawn else None,
+            withdrawn_reason=m.withdrawn.reason if m.withdrawn else None,
+            record=m.model_dump_json(exclude_none=True))
         for p, t in enumerate(m.targets):
-            rows["targets"].append((mid, p, t.code, t.persons))
-            rows["target_entities"] += [(mid, p, q, e.name, e.note) for q, e in enumerate(t.entities)]
-        rows["measure_sectors"] += [(mid, s) for s in dict.fromkeys(m.sectors)]
+            add("targets", measure_id=mid, position=p, code=t.code, persons=t.persons)
+            for q, e in enumerate(t.entities):
+                add("target_entities", measure_id=mid, target_position=p, position=q, name=e.name,
+                    note=e.note)
+        for sector in dict.fromkeys(m.sectors):
+            add("measure_sectors", measure_id=mid, sector=sector)
         for p, g in enumerate(m.goods):
-            cid = cite("measure", mid, ("goods", p), g.citation)
-            rows["goods"].append((mid, p, g.code, g.system.value, g.edition, g.description, cid))
-        seen_instruments = {}
+            add("goods", measure_id=mid, position=p, code=g.code, system=g.system.value,
+                edition=g.edition, description=g.description,
+                citation_id=cite("measure", mid, ("goods", p), g.citation))
+        for p, t in enumerate(m.thresholds):
+            add("thresholds", measure_id=mid, position=p, amount=float(t.amount), currency=t.currency,
+                applies_to=t.applies_to, goods=t.goods,
+                citation_id=cite("measure", mid, ("thresholds", p), t.citation))
+        provisions: dict[str, str | None] = {}
         for ref in m.instruments:
-            seen_instruments.setdefault(ref.instrument, ref.provision)
-        rows["measure_instruments"] += [(mid, i, prov) for i, prov in seen_instruments.items()]
+            provisions.setdefault(ref.instrument, ref.provision)
+        for instrument, provision in provisions.items():
+            add("measure_instruments", measure_id=mid, instrument_id=instrument, provision=provision)
         for p, e in enumerate(m.events):
-            cid = cite("measure", mid, ("events", p), e.citation)
-            rows["events"].append((mid, p, e.kind.value, e.date, e.date_basis.value, e.actor,
-                                   e.instrument, e.note, cid))
+            add("events", measure_id=mid, position=p, kind=e.kind.value, date=e.date,
+                date_basis=e.date_basis.value, actor=e.actor, instrument_id=e.instrument, note=e.note,
+                citation_id=cite("measure", mid, ("events", p), e.citation))
+        for kind in dict.fromkeys(m.undated_events):
+            add("undated_events", measure_id=mid, kind=kind.value)
         for p, link in enumerate(m.links):
-            cid = cite("measure", mid, ("links", p), link.citation) if link.citation else None
-            rows["links"].append((mid, p, link.relation.value, link.measure, link.note, cid))
+            add("links", measure_id=mid, position=p, relation=link.relation.value, target_id=link.measure,
+                note=link.note,
+                citation_id=cite("measure", mid, ("links", p), link.citation) if link.citation else None)
         for status, start, end in status_periods(m.events):
-            rows["status_history"].append((mid, status.value, start, end))
+            add("status_history", measure_id=mid, status=status.value, valid_from=start, valid_to=end)
     return rows
-

@@ -14,38 +14,30 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from . import vocab
 from .errors import SanctionsError
-from .lifecycle import Status
-from .models import (
-    AuthorityKind, Category, DateBasis, EventKind, GoodsSystem, InstrumentKind, LinkRelation,
-    MeasureType, SourceKind,
-)
 from .flat_tables import TABLES, Table
 
 _TYPES: dict[str, Any] = {"VARCHAR": str, "JSON": str, "DATE": pd.Timestamp, "INTEGER": np.int32,
-                          "BOOLEAN": bool}
-
-
-def _values(enum: Any) -> list[str]:
-    return [member.value for member in enum]
-
+                          "BOOLEAN": bool, "DOUBLE": float}
 
 #: Closed vocabularies, by (table, column).
-VOCABULARIES: dict[tuple[str, str], list[str]] = {
-    ("authorities", "kind"): _values(AuthorityKind),
-    ("measure_types", "code"): _values(MeasureType),
-    ("measure_types", "category"): _values(Category),
-    ("measures", "type"): _values(MeasureType),
-    ("measures", "category"): _values(Category),
-    ("event_kinds", "code"): _values(EventKind),
-    ("events", "kind"): _values(EventKind),
-    ("events", "date_basis"): _values(DateBasis),
-    ("sources", "kind"): _values(SourceKind),
-    ("instruments", "kind"): _values(InstrumentKind),
-    ("goods", "system"): _values(GoodsSystem),
-    ("links", "relation"): _values(LinkRelation),
-    ("citations", "record_kind"): ["measure", "instrument"],
-    ("status_history", "status"): _values(Status),
+VOCABULARIES: dict[tuple[str, str], vocab.Vocabulary] = {
+    ("authorities", "kind"): vocab.AUTHORITY_KINDS,
+    ("measure_types", "code"): vocab.MEASURE_TYPES,
+    ("measure_types", "category"): vocab.CATEGORIES,
+    ("measures", "type"): vocab.MEASURE_TYPES,
+    ("measures", "category"): vocab.CATEGORIES,
+    ("event_kinds", "code"): vocab.EVENT_KINDS,
+    ("events", "kind"): vocab.EVENT_KINDS,
+    ("events", "date_basis"): vocab.DATE_BASES,
+    ("undated_events", "kind"): vocab.EVENT_KINDS,
+    ("sources", "kind"): vocab.SOURCE_KINDS,
+    ("instruments", "kind"): vocab.INSTRUMENT_KINDS,
+    ("goods", "system"): vocab.GOODS_SYSTEMS,
+    ("links", "relation"): vocab.LINK_RELATIONS,
+    ("citations", "record_kind"): vocab.CITING_KINDS,
+    ("status_history", "status"): vocab.STATUSES,
 }
 
 #: Date columns that must be in order, by table: (earlier, later, may they be equal?).
@@ -89,6 +81,7 @@ def model(table: Table, frames: dict[str, pd.DataFrame]) -> type[pa.DataFrameMod
     for column in table.columns:
         annotations[column.name] = Series[_TYPES[column.type]]
         allowed = VOCABULARIES.get((table.name, column.name))
+        allowed = list(allowed.codes) if allowed else None
         attrs[column.name] = pa.Field(nullable=column.nullable, isin=allowed, description=column.doc)
     attrs["key_is_unique"] = pa.dataframe_check(classmethod(_unique(table.primary_key)),
                                                 name=f"primary key ({', '.join(table.primary_key)}) unique")

@@ -7,22 +7,13 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from .models import Event, EventKind
+from .vocab import STATUSES
 
 K = EventKind
 
 
-class Status(StrEnum):
-    """Where a measure stood on a given day."""
-
-    requested = "requested"
-    considered = "considered"
-    threatened = "threatened"
-    announced = "announced"
-    adopted = "adopted"
-    in_force = "in_force"
-    suspended = "suspended"
-    lifted = "lifted"
-    expired = "expired"
+Status = StrEnum("Status", [(code, code) for code in STATUSES.codes], module=__name__)
+Status.__doc__ = STATUSES.doc
 
 
 #: Lifecycle order of event kinds; also breaks ties between events of one day.

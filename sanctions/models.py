@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from . import vocab
 
 SCHEMA_VERSION = "1.0"
 
@@ -43,150 +45,27 @@ class Record(BaseModel):
     )
 
 
-# --- vocabularies fixed in code (changing them is a schema change) -----------------------------
+# --- vocabularies fixed in code (vocab.py; changing them is a schema change) -------------------
 
 
-class EventKind(StrEnum):
-    """What happened to a measure, in lifecycle order."""
-
-    requested = "requested"
-    considered = "considered"
-    threatened = "threatened"
-    announced = "announced"
-    adopted = "adopted"
-    published = "published"
-    in_force = "in_force"
-    wind_down_ends = "wind_down_ends"
-    amended = "amended"
-    suspended = "suspended"
-    lifted = "lifted"
-    expired = "expired"
+def _enum(vocabulary: vocab.Vocabulary) -> Any:
+    made = StrEnum(vocabulary.enum, [(code, code) for code in vocabulary.codes], module=__name__)
+    made.__doc__ = vocabulary.doc
+    return made
 
 
-class DateBasis(StrEnum):
-    """Whether an event's date is when it happened or only when a source reported it."""
+EventKind = _enum(vocab.EVENT_KINDS)
+DateBasis = _enum(vocab.DATE_BASES)
+Category = _enum(vocab.CATEGORIES)
+MeasureType = _enum(vocab.MEASURE_TYPES)
+InstrumentKind = _enum(vocab.INSTRUMENT_KINDS)
+SourceKind = _enum(vocab.SOURCE_KINDS)
+LinkRelation = _enum(vocab.LINK_RELATIONS)
+GoodsSystem = _enum(vocab.GOODS_SYSTEMS)
+AuthorityKind = _enum(vocab.AUTHORITY_KINDS)
+CoverageStatus = _enum(vocab.COVERAGE_STATUSES)
 
-    occurred = "occurred"
-    reported = "reported"
-
-
-class Category(StrEnum):
-    """Broad category, compatible with the Global Sanctions Data Base (GSDB)."""
-
-    trade = "trade"
-    financial = "financial"
-    travel = "travel"
-    arms = "arms"
-    military = "military"
-    other = "other"
-
-
-class MeasureType(StrEnum):
-    """What a measure does. Aligned with OpenSanctions' program measures where they fit."""
-
-    asset_freeze = "asset_freeze"
-    financial_restrictions = "financial_restrictions"
-    investment_ban = "investment_ban"
-    financial_messaging_disconnection = "financial_messaging_disconnection"
-    lending_denial = "lending_denial"
-    import_ban = "import_ban"
-    import_restrictions = "import_restrictions"
-    export_ban = "export_ban"
-    export_control = "export_control"
-    trade_status_revocation = "trade_status_revocation"
-    tariff_increase = "tariff_increase"
-    services_ban = "services_ban"
-    transportation_restrictions = "transportation_restrictions"
-    travel_ban = "travel_ban"
-    arms_embargo = "arms_embargo"
-    military_measures = "military_measures"
-    unspecified = "unspecified"
-
-
-MEASURE_TYPES: dict[MeasureType, tuple[Category, str]] = {
-    MeasureType.asset_freeze: (Category.financial, "Asset freeze"),
-    MeasureType.financial_restrictions: (Category.financial, "Financial restrictions"),
-    MeasureType.investment_ban: (Category.financial, "Investment ban"),
-    MeasureType.financial_messaging_disconnection: (
-        Category.financial, "Disconnection from financial messaging (SWIFT)"),
-    MeasureType.lending_denial: (Category.financial, "Denial of international-lender financing"),
-    MeasureType.import_ban: (Category.trade, "Import ban"),
-    MeasureType.import_restrictions: (Category.trade, "Import restrictions"),
-    MeasureType.export_ban: (Category.trade, "Export ban"),
-    MeasureType.export_control: (Category.trade, "Export control"),
-    MeasureType.trade_status_revocation: (
-        Category.trade, "Trade-status revocation (MFN / normal trade relations)"),
-    MeasureType.tariff_increase: (Category.trade, "Tariff increase"),
-    MeasureType.services_ban: (Category.trade, "Services ban"),
-    MeasureType.transportation_restrictions: (Category.trade, "Transportation restrictions"),
-    MeasureType.travel_ban: (Category.travel, "Travel ban"),
-    MeasureType.arms_embargo: (Category.arms, "Arms embargo"),
-    MeasureType.military_measures: (Category.military, "Military measures"),
-    MeasureType.unspecified: (Category.other, "Unspecified sanctions (content not stated)"),
-}
-
-
-class InstrumentKind(StrEnum):
-    """The kind of legal act or official document."""
-
-    executive_order = "executive_order"
-    proclamation = "proclamation"
-    statute = "statute"
-    bill = "bill"
-    regulation = "regulation"
-    implementing_regulation = "implementing_regulation"
-    decision = "decision"
-    rule = "rule"
-    general_licence = "general_licence"
-    determination = "determination"
-    order = "order"
-    statutory_instrument = "statutory_instrument"
-    designation = "designation"
-    joint_statement = "joint_statement"
-    leaders_statement = "leaders_statement"
-    official_statement = "official_statement"
-    other = "other"
-
-
-class SourceKind(StrEnum):
-    """The kind of document. legal_text and official_statement are primary texts."""
-
-    legal_text = "legal_text"
-    official_statement = "official_statement"
-    press_release = "press_release"
-    news = "news"
-    analysis = "analysis"
-
-
-PRIMARY_SOURCE_KINDS = frozenset({SourceKind.legal_text, SourceKind.official_statement})
-
-
-class LinkRelation(StrEnum):
-    """How one measure relates to another."""
-
-    implements = "implements"
-    amends = "amends"
-    extends = "extends"
-    supersedes = "supersedes"
-    coordinated_with = "coordinated_with"
-    follows = "follows"
-
-
-class GoodsSystem(StrEnum):
-    """The goods nomenclature a code belongs to."""
-
-    HS = "HS"
-    HTSUS = "HTSUS"
-    CN = "CN"
-    ScheduleB = "ScheduleB"
-    UKGT = "UKGT"
-    national = "national"
-
-
-class AuthorityKind(StrEnum):
-    state = "state"
-    organisation = "organisation"
-    group = "group"
+PRIMARY_SOURCE_KINDS = frozenset(SourceKind(k) for k in vocab.PRIMARY_SOURCE_KINDS)
 
 
 SchemaVersion = Literal["1.0"]
@@ -383,6 +262,8 @@ class Authority(Record):
     kind: AuthorityKind
     members: list[Code] = []
     """For a group: the codes of its members."""
+    aliases: list[Text] = []
+    """Other names or codes users may type for it, e.g. 'UK' for GB (country names are known already)."""
 
 
 class Authorities(Record):
@@ -398,6 +279,8 @@ class Sector(Record):
     description: LongText | None = None
     hs: list[HsCode] = []
     """HS (2022) chapters or headings the sector covers."""
+    synonyms: list[Text] = []
+    """Words users may type for this sector, e.g. 'oil' for energy."""
 
 
 class Sectors(Record):

@@ -7,174 +7,125 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
+from . import filters, vocab
+from .codes import Lookup
 from .db import EVENT_KINDS
 from .errors import QueryError, UsageError
-
-#: lifecycle.Status's values, repeated to keep pydantic off this path (tests keep them equal).
-STATUSES = ("requested", "considered", "threatened", "announced", "adopted", "in_force",
-            "suspended", "lifted", "expired")
+from .filters import Selection
 
 #: Columns of a query result, in order (the JSON contract of `sanctions query`).
 MEASURE_COLUMNS = ("id", "title", "authority", "targets", "type", "category", "sectors", "status",
-                   *EVENT_KINDS)
+                   *EVENT_KINDS, "undated_events")
+#: With --hs: how each measure matched, 'goods' (its own codes) or 'sector' (its sectors' HS).
+HS_MATCH = "hs_match"
+TIMELINE_COLUMNS = ("date", "kind", "measure_id", "authority", "actor", "source_id", "title")
 
 
-@dataclass
-class Filters:
-    """The filters of `sanctions query`: repeated values of one kind widen, different kinds narrow."""
-
-    sector: list[str] = field(default_factory=list)
-    authority: list[str] = field(default_factory=list)
-    target: list[str] = field(default_factory=list)
-    type: list[str] = field(default_factory=list)
-    status: list[str] = field(default_factory=list)
-    hs: list[str] = field(default_factory=list)
-    in_force_on: dt.date | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    search: str | None = None
+def _column(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Any]:
+    return [row[0] for row in con.execute(sql, params or []).fetchall()]
 
 
-def parse_date(text: str | dt.date | None, option: str) -> dt.date | None:
-    if text is None or isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option}: '{text}' is not a date", hint="write dates as YYYY-MM-DD") from None
+class Lookups:
+    """The vocabularies filters are checked against, built from the database on first use."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.made: dict[str, Lookup] = {}
+
+    def __call__(self, label: str) -> Lookup:
+        if label not in self.made:
+            self.made[label] = self._make(label)
+        return self.made[label]
+
+    def _aliases(self, vocabulary: str) -> dict[str, str]:
+        return dict(self.con.execute("SELECT alias, code FROM aliases WHERE vocabulary = ?",
+                                     [vocabulary]).fetchall())
+
+    def _make(self, label: str) -> Lookup:
+        if label == "authorities":
+            rows = self.con.execute("SELECT code, name FROM authorities ORDER BY code").fetchall()
+            return Lookup("authority", [c for c, _ in rows], countries=True,
+                          names={**{n: c for c, n in rows}, **self._aliases("authorities")})
+        if label == "sectors":
+            rows = self.con.execute("SELECT code, name FROM sectors ORDER BY code").fetchall()
+            return Lookup("sector", [c for c, _ in rows], names={n: c for c, n in rows},
+                          synonyms=self._aliases("sectors"))
+        if label == "measure_types":
+            return Lookup("type", list(vocab.MEASURE_TYPES),
+                          names={name: code for code, (_, name) in vocab.MEASURE_TYPE_INFO.items()})
+        if label == "statuses":
+            return Lookup("status", list(vocab.STATUSES))
+        return Lookup(label[:-1], _column(self.con, f"SELECT id FROM {label} ORDER BY id"))
 
 
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)
+def select(con: duckdb.DuckDBPyConnection, given: dict[str, Any]) -> Selection:
+    """Check the given filters against this database's vocabularies."""
+    return filters.check(given, Lookups(con))
 
 
-def make_filters(sector=None, authority=None, target=None, type=None, status=None, hs=None,
-                 in_force_on=None, date_from=None, date_to=None, search=None) -> Filters:
-    """Filters from loose arguments (a string or a list each), with dates parsed."""
-    filters = Filters(
-        sector=_as_list(sector), authority=[a.upper() for a in _as_list(authority)],
-        target=[t.upper() for t in _as_list(target)], type=_as_list(type), status=_as_list(status),
-        hs=[h.replace(".", "").strip() for h in _as_list(hs)],
-        in_force_on=parse_date(in_force_on, "--in-force-on"),
-        date_from=parse_date(date_from, "--from"), date_to=parse_date(date_to, "--to"),
-        search=search or None)
-    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise UsageError(f"--from {filters.date_from} is after --to {filters.date_to}")
-    return filters
-
-
-def _vocabulary(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
-    return [row[0] for row in con.execute(sql).fetchall()]
-
-
-def _check_codes(option: str, given: list[str], valid: list[str]) -> None:
-    for value in given:
-        if value not in valid:
-            close = difflib.get_close_matches(value, valid, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "valid values: " + ", ".join(valid)
-            raise UsageError(f"{option}: unknown value '{value}'", hint=hint)
-
-
-def check_filters(con: duckdb.DuckDBPyConnection, f: Filters) -> None:
-    """Exit-2 errors for codes that are not in the vocabularies, with valid values or a suggestion."""
-    _check_codes("--sector", f.sector, _vocabulary(con, "SELECT code FROM sectors ORDER BY code"))
-    authorities = _vocabulary(con, "SELECT code FROM authorities ORDER BY code")
-    _check_codes("--authority", f.authority, authorities)
-    _check_codes("--target", f.target, authorities)
-    _check_codes("--type", f.type, _vocabulary(con, "SELECT code FROM measure_types ORDER BY code"))
-    _check_codes("--status", f.status, list(STATUSES))
-    for code in f.hs:
-        if not code.isdigit() or not 2 <= len(code) <= 10:
-            raise UsageError(f"--hs: '{code}' is not a goods code", hint="give 2 to 10 digits, e.g. 0302")
-
-
-def _where(f: Filters) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-
-    def any_of(sql: str, values: list[Any]) -> None:
-        if values:
-            clauses.append("(" + " OR ".join([sql] * len(values)) + ")")
-            for value in values:
-                params.extend([value] * sql.count("?"))
-
-    any_of("o.id IN (SELECT measure_id FROM measure_sectors WHERE sector = ?)", f.sector)
-    any_of("o.authority = ?", f.authority)
-    any_of("o.id IN (SELECT measure_id FROM targets WHERE code = ?)", f.target)
-    any_of("o.type = ?", f.type)
-    any_of("o.status = ?", f.status)
-    any_of("o.id IN (SELECT measure_id FROM goods WHERE starts_with(code, ?) OR starts_with(?, code)"
-           " UNION SELECT s.measure_id FROM measure_sectors s JOIN sector_hs h ON h.sector = s.sector"
-           " WHERE starts_with(h.hs, ?) OR starts_with(?, h.hs))", f.hs)
-    if f.in_force_on:
-        clauses.append("o.id IN (SELECT measure_id FROM status_on(?::DATE) WHERE status = 'in_force')")
-        params.append(f.in_force_on)
-    if f.date_from or f.date_to:
-        clauses.append("o.id IN (SELECT measure_id FROM events WHERE date BETWEEN ? AND ?)")
-        params += [f.date_from or dt.date.min, f.date_to or dt.date.max]
-    if f.search:
-        clauses.append(
-            "(o.id || ' ' || o.title || ' ' || coalesce(m.summary, '') || ' ' || coalesce(m.notes, '')"
-            " || ' ' || coalesce((SELECT string_agg(coalesce(t.persons, ''), ' ') FROM targets t"
-            " WHERE t.measure_id = o.id), '')"
-            " || ' ' || coalesce((SELECT string_agg(e.name, ' ') FROM target_entities e"
-            " WHERE e.measure_id = o.id), '')) ILIKE ?")
-        params.append("%" + f.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def measures_sql(f: Filters) -> tuple[str, list[Any]]:
-    where, params = _where(f)
-    columns = ", ".join(f"o.{c}" for c in MEASURE_COLUMNS)
-    sql = (f"SELECT {columns} FROM measure_overview o JOIN measures m ON m.id = o.id{where} "
+def measures_sql(s: Selection) -> tuple[str, list[Any]]:
+    where, params = filters.where(s)
+    columns = [f"o.{c}" for c in MEASURE_COLUMNS]
+    if s["hs"]:
+        columns.append("(SELECT CASE WHEN bool_or(via = 'goods') THEN 'goods' ELSE 'sector' END FROM ("
+                       + " UNION ALL ".join(["SELECT via FROM goods_match(?) WHERE measure_id = o.id"]
+                                            * len(s["hs"])) + f")) AS {HS_MATCH}")
+        params = list(s["hs"]) + params
+    sql = (f"SELECT {', '.join(columns)} FROM measure_overview o{where} "
            "ORDER BY coalesce(o.in_force, o.adopted, o.announced, o.threatened, o.considered, "
            "o.requested, o.published), o.id")
     return sql, params
 
 
-def select_measures(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[list[str], list[tuple]]:
-    check_filters(con, f)
-    sql, params = measures_sql(f)
-    return list(MEASURE_COLUMNS), con.execute(sql, params).fetchall()
+def measure_columns(s: Selection) -> list[str]:
+    return list(MEASURE_COLUMNS) + ([HS_MATCH] if s["hs"] else [])
 
 
-def timeline(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[list[str], list[tuple]]:
-    """Events of the selected measures, in date order; --from/--to bound the events themselves."""
-    check_filters(con, f)
-    sql, params = measures_sql(Filters(**{**f.__dict__, "date_from": None, "date_to": None}))
-    columns = ["date", "kind", "measure_id", "authority", "actor", "title", "source_id"]
+def select_measures(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
+    sql, params = measures_sql(s)
+    return measure_columns(s), con.execute(sql, params).fetchall()
+
+
+def timeline(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
+    """Events of the selected measures in a fixed order (date, lifecycle, measure, source);
+    --from/--to bound the events themselves."""
+    sql, params = measures_sql(s.without("date_from", "date_to", "hs"))
     rows = con.execute(
-        f"SELECT {', '.join('t.' + c for c in columns)} FROM timeline t "
+        f"SELECT {', '.join('t.' + c for c in TIMELINE_COLUMNS)} FROM timeline t "
         f"WHERE t.measure_id IN (SELECT id FROM ({sql})) AND t.date BETWEEN ? AND ? "
-        "ORDER BY t.date, t.rank, t.measure_id",
-        params + [f.date_from or dt.date.min, f.date_to or dt.date.max]).fetchall()
-    return columns, rows
+        "ORDER BY t.date, t.rank, t.measure_id, t.source_id, t.position",
+        params + [s["date_from"] or dt.date.min, s["date_to"] or dt.date.max]).fetchall()
+    return list(TIMELINE_COLUMNS), rows
 
 
-def _ids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return _vocabulary(con, "SELECT id FROM measures ORDER BY id")
+REGISTRIES = ("measures", "instruments", "sources")
 
 
-def show(con: duckdb.DuckDBPyConnection, measure_id: str) -> dict[str, Any]:
-    """One measure with its status, events, instruments, sources and links (both directions)."""
-    row = con.execute("SELECT record, category, withdrawn FROM measures WHERE id = ?",
-                      [measure_id]).fetchone()
-    if row is None:
-        ids = _ids(con)
-        close = difflib.get_close_matches(measure_id, ids, n=3, cutoff=0.5)
-        hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else \
-            "list IDs with `sanctions query`"
-        raise UsageError(f"no measure with id '{measure_id}'", hint=hint)
-    record = json.loads(row[0])
+def show(con: duckdb.DuckDBPyConnection, record_id: str) -> dict[str, Any]:
+    """Any record by ID, with what it refers to and what refers to it."""
+    for registry in REGISTRIES:
+        if con.execute(f"SELECT 1 FROM {registry} WHERE id = ?", [record_id]).fetchone():
+            return {"measures": _measure, "instruments": _instrument, "sources": _source}[registry](
+                con, record_id)
+    ids = _column(con, " UNION ALL ".join(f"SELECT id FROM {r}" for r in REGISTRIES))
+    close = difflib.get_close_matches(record_id, ids, n=3, cutoff=0.5)
+    hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else \
+        "list measure IDs with `sanctions query`"
+    raise UsageError(f"no measure, instrument or source with id '{record_id}'", hint=hint)
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return [json.loads(r) for r in _column(con, sql, params)]
+
+
+def _measure(con: duckdb.DuckDBPyConnection, measure_id: str) -> dict[str, Any]:
+    """A measure with its status, events, instruments, sources and links (both directions)."""
+    record, category, withdrawn = con.execute(
+        "SELECT record, category, withdrawn FROM measures WHERE id = ?", [measure_id]).fetchone()
     status = con.execute("SELECT status FROM measure_status WHERE measure_id = ?", [measure_id]).fetchone()
     history = con.execute(
         "SELECT status, valid_from, valid_to FROM status_history WHERE measure_id = ? ORDER BY valid_from",
@@ -182,27 +133,68 @@ def show(con: duckdb.DuckDBPyConnection, measure_id: str) -> dict[str, Any]:
     instruments = con.execute(
         "SELECT i.record, mi.provision FROM measure_instruments mi JOIN instruments i ON i.id = mi.instrument_id"
         " WHERE mi.measure_id = ? ORDER BY i.date NULLS LAST, i.id", [measure_id]).fetchall()
-    sources = con.execute(
+    sources = _records(con,
         "SELECT s.record FROM sources s WHERE s.id IN ("
         " SELECT source_id FROM citations WHERE record_kind = 'measure' AND record_id = ?"
         " UNION SELECT c.source_id FROM citations c JOIN instruments i ON c.id = i.citation_id"
         "  WHERE i.id IN (SELECT instrument_id FROM measure_instruments WHERE measure_id = ?"
         "                 UNION SELECT instrument_id FROM events WHERE measure_id = ?))"
-        " ORDER BY s.published NULLS LAST, s.id", [measure_id] * 3).fetchall()
+        " ORDER BY s.published NULLS LAST, s.id", [measure_id] * 3)
     linked_from = con.execute(
         "SELECT l.measure_id, l.relation FROM links l WHERE l.target_id = ? ORDER BY 1, 2",
         [measure_id]).fetchall()
     return {
+        "record_kind": "measure",
         "id": measure_id,
         "status": status[0] if status else None,
-        "category": row[1],
-        "withdrawn": row[2].isoformat() if row[2] else None,
-        "status_history": [{"status": s, "from": a.isoformat(), "to": b.isoformat() if b else None}
-                           for s, a, b in history],
-        "measure": record,
+        "category": category,
+        "withdrawn": withdrawn,
+        "status_history": [{"status": s, "from": a, "to": b} for s, a, b in history],
+        "measure": json.loads(record),
         "instruments": [{**json.loads(r), **({"provision": p} if p else {})} for r, p in instruments],
-        "sources": [json.loads(r) for (r,) in sources],
+        "sources": sources,
         "linked_from": [{"measure": m, "relation": r} for m, r in linked_from],
+    }
+
+
+def _instrument(con: duckdb.DuckDBPyConnection, instrument_id: str) -> dict[str, Any]:
+    """An instrument, the measures it makes or changes, and the acts it amends or is amended by."""
+    measures = con.execute(
+        "SELECT m.id, m.title, mi.provision, mi.measure_id IS NOT NULL,"
+        " coalesce((SELECT list(e.kind ORDER BY e.date, k.rank) FROM events e"
+        "           JOIN event_kinds k ON k.code = e.kind"
+        "           WHERE e.measure_id = m.id AND e.instrument_id = ?), [])"
+        " FROM measures m LEFT JOIN measure_instruments mi ON mi.measure_id = m.id AND mi.instrument_id = ?"
+        " WHERE mi.instrument_id IS NOT NULL"
+        "    OR m.id IN (SELECT measure_id FROM events WHERE instrument_id = ?) ORDER BY m.id",
+        [instrument_id] * 3).fetchall()
+    return {
+        "record_kind": "instrument",
+        "id": instrument_id,
+        "instrument": json.loads(_column(con, "SELECT record FROM instruments WHERE id = ?",
+                                         [instrument_id])[0]),
+        "measures": [{"id": i, "title": t, "provision": p, "makes": makes, "events": kinds}
+                     for i, t, p, makes, kinds in measures],
+        "amends": _column(con, "SELECT amends_id FROM instrument_amends WHERE instrument_id = ? ORDER BY 1",
+                          [instrument_id]),
+        "amended_by": _column(con, "SELECT instrument_id FROM instrument_amends WHERE amends_id = ? ORDER BY 1",
+                              [instrument_id]),
+        "sources": _records(con, "SELECT s.record FROM sources s JOIN citations c ON c.source_id = s.id"
+                                 " JOIN instruments i ON i.citation_id = c.id WHERE i.id = ?", [instrument_id]),
+    }
+
+
+def _source(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, Any]:
+    """A source and every fact that cites it."""
+    cited_by = con.execute(
+        "SELECT record_kind, record_id, field, locator, quote FROM citations WHERE source_id = ?"
+        " ORDER BY record_kind DESC, record_id, field", [source_id]).fetchall()
+    return {
+        "record_kind": "source",
+        "id": source_id,
+        "source": json.loads(_column(con, "SELECT record FROM sources WHERE id = ?", [source_id])[0]),
+        "cited_by": [{"record_kind": k, "record_id": r, "field": f, "locator": loc, "quote": q}
+                     for k, r, f, loc, q in cited_by],
     }
 
 

@@ -1,4 +1,8 @@
-"""Rows out: an 80-column text table, JSON, CSV or NDJSON. Dates become ISO strings everywhere."""
+"""Rows out: text tables sized to the terminal, JSON, CSV or NDJSON; and text safe for terminals.
+
+Widths are display widths (wcwidth), so Japanese titles line up. Every text output goes through
+`safe()`: control characters and bidirectional overrides are shown escaped, never sent raw.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,43 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+import shutil
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
-FORMATS = ("table", "json", "csv", "ndjson")
+from wcwidth import wcswidth, wcwidth
+
+
+class Format(StrEnum):
+    """Every output format; each command accepts the subset that suits it."""
+
+    table = "table"
+    text = "text"
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+    yaml = "yaml"
+
+
+ROWS = (Format.table, Format.json, Format.csv, Format.ndjson)  # formats for lists of rows
+REPORT = (Format.text, Format.json)                             # formats for one report
+
+# C0 and C1 controls (newline and tab handled by the caller), DEL, and bidi overrides/isolates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str, keep_newlines: bool = False) -> str:
+    """Text fit for a terminal or a log: unsafe characters escaped as \\xNN or \\uNNNN."""
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    text = _UNSAFE.sub(escape, text)
+    if not keep_newlines:
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text.replace("\t", " ")
 
 
 def plain(value: Any) -> Any:
@@ -32,6 +69,8 @@ def cell(value: Any) -> str:
         return ";".join(cell(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 
@@ -39,100 +78,117 @@ def records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[
     return [{c: plain(v) for c, v in zip(columns, row, strict=True)} for row in rows]
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], width: int = 80) -> str:
-    """Aligned columns that fit `width`, cut with '…': the last column (a title) first, down to
-    20 characters, then the widest ones, so that IDs stay whole as long as possible."""
-    texts = [[cell(v).replace("\n", " ") for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
-    budget = width - 2 * (len(columns) - 1)
-    excess = sum(widths) - budget
-    if excess > 0:
-        cut = min(excess, max(widths[-1] - max(20, len(columns[-1])), 0))
-        widths[-1] -= cut
-    while sum(widths) > budget:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= max(len(columns[widest]), 6):
+def to_json(value: Any) -> str:
+    """JSON that is always valid UTF-8: lone surrogates (from undecodable input) are escaped."""
+    return json.dumps(plain(value), indent=2, ensure_ascii=False, default=str).encode(
+        "utf-8", "backslashreplace").decode("utf-8") + "\n"
+
+
+def _json_line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def terminal_width() -> int:
+    """The terminal's width (COLUMNS wins, as everywhere); 80 when output is not a terminal."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def width_of(text: str) -> int:
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def cut(text: str, width: int) -> str:
+    """`text` cut to `width` display columns, ending in '…' when anything was dropped."""
+    if width_of(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        w = max(wcwidth(char), 0)
+        if used + w > width - 1:
             break
-        widths[widest] -= 1
+        out.append(char)
+        used += w
+    return "".join(out) + "…"
 
-    def fit(text: str, w: int) -> str:
-        return text if len(text) <= w else text[: w - 1] + "…"
 
-    lines = ["  ".join(fit(c.upper(), w).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` display columns, broken at spaces where possible."""
+    lines: list[str] = []
+    line, used = "", 0
+    for word in re.split(r"(\s+)", text):
+        w = width_of(word)
+        if used + w <= width:
+            line, used = line + word, used + w
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        word = word.lstrip()
+        while width_of(word) > width:  # a word longer than the column: break it
+            head = cut(word, width + 1)[:-1]
+            lines.append(head)
+            word = word[len(head):]
+        line, used = word, width_of(word)
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * (width - width_of(text))
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, width: int | None = None,
+          whole: Sequence[str] = (), wrap_cells: bool = False,
+          headers: dict[str, str] | None = None) -> str:
+    """Aligned columns that fit `width` display columns (None: as wide as the content).
+
+    Columns named in `whole` (IDs, dates, codes) are never cut. The others shrink, the widest
+    first, down to their header's width; their text is cut with '…' or, with `wrap_cells`, wrapped
+    onto further lines. A table whose whole columns alone exceed `width` is wider than asked.
+    """
+    heads = [(headers or {}).get(c, c.upper().replace("_", " ")) for c in columns]
+    texts = [[safe(cell(v)) for v in row] for row in rows]
+    widths = [max([width_of(h)] + [width_of(r[i]) for r in texts]) for i, h in enumerate(heads)]
+    if width is not None:
+        budget = width - 2 * (len(columns) - 1)
+        floors = [widths[i] if c in whole else min(widths[i], max(width_of(heads[i]), 8))
+                  for i, c in enumerate(columns)]
+        while sum(widths) > budget:
+            shrinkable = [i for i in range(len(widths)) if widths[i] > floors[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            widths[widest] -= 1
+    lines = ["  ".join(pad(cut(h, w), w) for h, w in zip(heads, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
     for row in texts:
-        lines.append("  ".join(fit(t, w).ljust(w) for t, w in zip(row, widths, strict=True)).rstrip())
+        if not wrap_cells:
+            lines.append("  ".join(pad(cut(t, w), w) for t, w in zip(row, widths, strict=True)).rstrip())
+            continue
+        parts = [wrap(t, w) for t, w in zip(row, widths, strict=True)]
+        for k in range(max(len(p) for p in parts)):
+            lines.append("  ".join(pad(p[k] if k < len(p) else "", w)
+                                   for p, w in zip(parts, widths, strict=True)).rstrip())
     return "\n".join(lines) + "\n"
 
 
-def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str,
-           table_columns: Sequence[str] | None = None, width: int = 80) -> str:
-    if fmt == "json":
-        return json.dumps(records(columns, rows), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "ndjson":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records(columns, rows))
-    if fmt == "csv":
+def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format, *,
+           table_columns: Sequence[str] | None = None, wide: bool = False, wrap_cells: bool = False,
+           whole: Sequence[str] = (), headers: dict[str, str] | None = None) -> str:
+    """Rows in one of the row formats. Tables show `table_columns` (default: all)."""
+    if fmt is Format.json:
+        return to_json(records(columns, rows))
+    if fmt is Format.ndjson:
+        return "".join(_json_line(r) + "\n" for r in records(columns, rows))
+    if fmt is Format.csv:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([cell(v) for v in row] for row in rows)
-        return out.getvalue()
+        return out.getvalue().encode("utf-8", "backslashreplace").decode("utf-8")
     if table_columns:
         index = [list(columns).index(c) for c in table_columns]
         columns, rows = list(table_columns), [[row[i] for i in index] for row in rows]
-    return table(columns, rows, width)
-
-
-def measure_text(d: dict[str, Any]) -> str:
-    """`sanctions show` as readable text."""
-    m = d["measure"]
-    out = [m["id"], f"  {m['title']}", ""]
-
-    def field(name: str, value: Any) -> None:
-        if value not in (None, "", []):
-            out.append(f"  {name:<11} {value}")
-
-    field("authority", m["authority"])
-    targets = []
-    for t in m["targets"]:
-        text = t["code"] + (f" ({t['persons']})" if t.get("persons") else "")
-        names = [e["name"] for e in t.get("entities", [])]
-        targets.append(text + (": " + "; ".join(names) if names else ""))
-    field("targets", ", ".join(targets))
-    field("type", f"{m['type']} ({d['category']})")
-    field("sectors", ", ".join(m["sectors"]))
-    field("status", (d["status"] or "none") + " (today)")
-    field("withdrawn", d["withdrawn"])
-    if m.get("summary"):
-        out += ["", "  " + m["summary"]]
-    out += ["", "events:"]
-    for e in sorted(m["events"], key=lambda e: e["date"]):
-        c = e["citation"]
-        by = f" by {e['actor']}" if e.get("actor") else ""
-        reported = " (date reported)" if e.get("date_basis") == "reported" else ""
-        out.append(f"  {e['date']}  {e['kind']}{by}{reported}  [{c['source']}"
-                   + (f", {c['locator']}" if c.get("locator") else "") + "]")
-        if c.get("quote"):
-            out.append(f"              \"{c['quote']}\"")
-    if d["instruments"]:
-        out += ["", "instruments:"]
-        for i in d["instruments"]:
-            extra = ", ".join(x for x in (i.get("official_citation"), i.get("provision")) if x)
-            out.append(f"  {i.get('date') or 'undated':<10}  {i['identifier']}" + (f" ({extra})" if extra else "")
-                       + f"  [{i['id']}]")
-    if m.get("goods"):
-        out += ["", "goods:"]
-        for g in m["goods"]:
-            out.append(f"  {g['system']} {g['code']}" + (f"  {g['description']}" if g.get("description") else ""))
-    links = [(l["relation"], l["measure"]) for l in m.get("links", [])]
-    links += [(f"{l['relation']} (from)", l["measure"]) for l in d["linked_from"]]
-    if links:
-        out += ["", "links:"]
-        out += [f"  {rel:<24} {mid}" for rel, mid in links]
-    out += ["", "sources:"]
-    for s in d["sources"]:
-        date = s.get("published") or "undated"
-        out.append(f"  [{s['id']}] {s['title']}. {s['publisher']}, {date}. {s['url']}")
-    if m.get("notes"):
-        out += ["", "notes:", "  " + m["notes"].strip()]
-    return "\n".join(out) + "\n"
+    return table(columns, rows, width=None if wide else terminal_width(), whole=whole,
+                 wrap_cells=wrap_cells, headers=headers)

@@ -28,6 +28,7 @@ def cli(monkeypatch):
     """Run the CLI as a user would, from the repository root, returning the click Result."""
     monkeypatch.chdir(REPO)
     monkeypatch.delenv("SANCTIONS_DATA", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")  # tables fit the terminal: pin its width
     runner = CliRunner()
 
     def invoke(*args: str, env: dict[str, str] | None = None):

@@ -68,12 +68,3 @@ def test_order_problems_name_the_event_and_what_it_needs():
         (1, "'lifted' on 2022-03-01 is before 'in_force' on 2022-03-11")]
     assert order_problems([ev("suspended", "2022-03-01")]) == [
         (0, "a 'suspended' event needs an earlier 'in_force' event")]
-
-
-def test_the_light_copies_of_the_vocabularies_match_the_enums():
-    # db.py and queries.py repeat these values so that warm commands never import pydantic.
-    from sanctions.db import EVENT_KINDS
-    from sanctions.queries import STATUSES
-
-    assert EVENT_KINDS == tuple(k.value for k in EventKind)
-    assert STATUSES == tuple(s.value for s in Status)

@@ -10,33 +10,43 @@ from conftest import GOOD
 
 G = ("--data", str(GOOD))
 
-HEADER = "ID                           STATUS    TITLE\n" \
-         "---------------------------  --------  ----------------------\n"
-
-
-def test_query_table_fits_80_columns_and_repeated_filters_widen(cli):
+def test_query_table_fits_the_terminal_and_repeated_filters_widen(cli):
     result = cli("query", *G, "--sector", "seafood", "--sector", "diamonds")
     assert result.exit_code == 0
-    assert result.stdout == HEADER + (
-        "us-2022-diamonds-import-ban  in_force  Import ban on diamonds\n"
-        "us-2022-seafood-import-ban   in_force  Import ban on seafood\n")
+    assert result.stdout == (
+        "ID                           AUTHORITY  STATUS TODAY  IN FORCE    TITLE\n"
+        "---------------------------  ---------  ------------  ----------  --------------\n"
+        "us-2022-diamonds-import-ban  US         in_force      2022-03-11  Import ban on…\n"
+        "us-2022-seafood-import-ban   US         in_force      2022-03-11  Import ban on…\n")
 
 
-def test_the_full_table_is_never_wider_than_80(cli):
-    result = cli("query", *G)
-    lines = result.stdout.splitlines()
+def test_tables_use_the_terminal_width_and_wide_cuts_nothing(cli):
+    wider = cli("query", *G, "--sector", "seafood", env={"COLUMNS": "100"}).stdout
+    assert wider.splitlines()[2] == ("us-2022-seafood-import-ban  US         in_force      2022-03-11  "
+                                     "Import ban on seafood")
+    wide = cli("query", *G, "--wide").stdout
+    assert "Disconnection from financial messaging weighed as an option" in wide
+    assert max(map(len, wide.splitlines())) > 80
+
+
+@pytest.mark.parametrize("columns", ["80", "40"])
+def test_ids_are_never_cut_however_narrow(cli, columns):
+    lines = cli("query", *G, env={"COLUMNS": columns}).stdout.splitlines()
     assert len(lines) == 2 + 8
-    assert max(map(len, lines)) <= 80
-    assert "us-2022-requested-trade-cutoff" in result.stdout  # IDs are not cut
+    assert {line.split()[0] for line in lines[2:]} >= {"us-2022-requested-trade-cutoff",
+                                                       "us-2022-trade-status-revocation"}
+    if columns == "80":
+        assert max(map(len, lines)) <= 80
 
 
 def test_query_csv(cli):
     result = cli("query", *G, "--sector", "seafood", "--format", "csv")
     assert result.stdout == (
         "id,title,authority,targets,type,category,sectors,status,requested,considered,threatened,"
-        "announced,adopted,published,in_force,wind_down_ends,amended,suspended,lifted,expired\n"
+        "announced,adopted,published,in_force,wind_down_ends,amended,suspended,lifted,expired,"
+        "undated_events\n"
         "us-2022-seafood-import-ban,Import ban on seafood,US,RU,import_ban,trade,seafood,in_force,"
-        ",,,2022-03-11,2022-03-11,2022-03-15,2022-03-11,2022-03-25,,,,\n")
+        ",,,2022-03-11,2022-03-11,2022-03-15,2022-03-11,2022-03-25,,,,,\n")
 
 
 def test_query_json_rows_carry_the_contract_fields(cli):
@@ -47,7 +57,7 @@ def test_query_json_rows_carry_the_contract_fields(cli):
         "category": "trade", "sectors": ["all_goods"], "status": "in_force", "requested": None,
         "considered": None, "threatened": None, "announced": "2022-03-11", "adopted": "2022-04-08",
         "published": None, "in_force": "2022-04-09", "wind_down_ends": None, "amended": None,
-        "suspended": None, "lifted": None, "expired": None}
+        "suspended": None, "lifted": None, "expired": None, "undated_events": []}
 
 
 def test_query_ndjson_is_one_object_per_line(cli):
@@ -110,7 +120,23 @@ def test_lifted_measures_are_not_in_force_afterwards(cli, good_copy):
     (("--authority", "XX"), "error: --authority: unknown value 'XX' (hint: valid values: AU, BY, CA, CH, "
      "DE, EU, FR, G7, GB, IMF, IT, JP, KR, NATO, NO, NZ, PL, RO, RU, UA, US, WB, WTO)\n"),
     (("--in-force-on", "2022-13-01"),
-     "error: --in-force-on: '2022-13-01' is not a date (hint: write dates as YYYY-MM-DD)\n"),
+     "error: --in-force-on: '2022-13-01': no such day (hint: write dates as YYYY-MM-DD)\n"),
+    (("--in-force-on", "2022-02-30"),
+     "error: --in-force-on: '2022-02-30': no such day (hint: write dates as YYYY-MM-DD)\n"),
+    (("--in-force-on", "20220601"),
+     "error: --in-force-on: '20220601' is not a date (hint: write dates as YYYY-MM-DD)\n"),
+    (("--from", "2022-6-1"), "error: --from: '2022-6-1' is not a date (hint: write dates as YYYY-MM-DD)\n"),
+    (("--sector", "oil"),
+     "error: --sector: unknown value 'oil' (hint: 'oil' is part of sector 'energy': use --sector energy)\n"),
+    (("--target", "Mordor"), "error: --target: unknown value 'Mordor' (hint: valid values: AU, BY, CA, CH, "
+     "DE, EU, FR, G7, GB, IMF, IT, JP, KR, NATO, NO, NZ, PL, RO, RU, UA, US, WB, WTO)\n"),
+    (("--target", "Iceland"),
+     "error: --target: unknown value 'Iceland' (hint: 'Iceland' is IS, which this dataset does not list)\n"),
+    (("--instrument", "fx-order-2"),
+     "error: --instrument: no instrument with id 'fx-order-2' (hint: did you mean 'fx-order-1'?)\n"),
+    (("--source", "gov-statment"),
+     "error: --source: no source with id 'gov-statment' (hint: did you mean 'gov-statement'?)\n"),
+    (("--search", "a", "--search", "b"), "error: --search takes one value (got 2)\n"),
     (("--from", "2022-02-01", "--to", "2022-01-01"), "error: --from 2022-02-01 is after --to 2022-01-01\n"),
     (("--hs", "fish"), "error: --hs: 'fish' is not a goods code (hint: give 2 to 10 digits, e.g. 0302)\n"),
     (("--format", "xml"), None),
@@ -178,7 +204,8 @@ def test_show_yaml_is_the_json_in_yaml(cli):
 def test_show_unknown_id_suggests(cli):
     result = cli("show", *G, "us-2022-seafod-import-ban")
     assert result.exit_code == 2
-    assert result.stderr == ("error: no measure with id 'us-2022-seafod-import-ban' (hint: did you mean "
+    assert result.stderr == ("error: no measure, instrument or source with id 'us-2022-seafod-import-ban' "
+                             "(hint: did you mean "
                              "'us-2022-seafood-import-ban' or 'us-2022-alcohol-import-ban' or "
                              "'us-2022-diamonds-import-ban'?)\n")
 
@@ -186,17 +213,16 @@ def test_show_unknown_id_suggests(cli):
 def test_timeline_window_bounds_events(cli):
     result = cli("timeline", *G, "--from", "2022-04-01", "--sector", "all_goods")
     assert result.stdout == (
-        "DATE        KIND      MEASURE_ID                       TITLE\n"
-        "----------  --------  -------------------------------  -------------------------\n"
-        "2022-04-08  adopted   us-2022-trade-status-revocation  Revocation of normal tra…\n"
-        "2022-04-09  in_force  us-2022-trade-status-revocation  Revocation of normal tra…\n")
+        "DATE        KIND      MEASURE ID                       SOURCE ID     TITLE\n"
+        "----------  --------  -------------------------------  ------------  -----------\n"
+        "2022-04-08  adopted   us-2022-trade-status-revocation  statute-text  Revocation…\n"
+        "2022-04-09  in_force  us-2022-trade-status-revocation  statute-text  Revocation…\n")
     rows = json.loads(cli("timeline", *G, "--format", "json").stdout)
     assert len(rows) == 25
     assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)
     assert rows[0] == {"date": "2021-12-07", "kind": "considered", "measure_id": "us-2021-option-weighed",
-                       "authority": "US", "actor": None,
-                       "title": "Disconnection from financial messaging weighed as an option",
-                       "source_id": "news-report"}
+                       "authority": "US", "actor": None, "source_id": "news-report",
+                       "title": "Disconnection from financial messaging weighed as an option"}
 
 
 def test_stats_json(cli):
