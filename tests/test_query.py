@@ -297,3 +297,163 @@ def test_sql_errors_exit_1_with_duckdbs_message_on_one_line(cli):
     assert result.exit_code == 1
     assert result.stderr.startswith('error: Binder Error: Referenced column "nope" not found')
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- issue 8: filters by instrument, actor and source; show any record; codes; empty results -----
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("--instrument", "fx-order-1"),
+     ["us-2022-alcohol-import-ban", "us-2022-diamonds-import-ban", "us-2022-seafood-import-ban"]),
+    (("--instrument", "fx-licence-1"),
+     ["us-2022-alcohol-import-ban", "us-2022-diamonds-import-ban", "us-2022-seafood-import-ban"]),
+    (("--instrument", "FX-STATUTE"), ["us-2022-trade-status-revocation"]),     # IDs in any case
+    (("--actor", "UA"), ["us-2022-requested-trade-cutoff"]),
+    (("--actor", "Ukraine"), ["us-2022-requested-trade-cutoff"]),
+    (("--source", "news-report"), ["us-2021-option-weighed", "us-2022-requested-trade-cutoff"]),
+    (("--source", "statute-text"), ["us-2022-trade-status-revocation"]),
+    (("--authority", "UK"), []),                                                 # alias of GB
+    (("--target", "Belarus"), ["us-2022-trade-status-revocation"]),              # a country name
+    (("--target", "BLR"), ["us-2022-trade-status-revocation"]),                  # ISO alpha-3
+    (("--sector", "Seafood"), ["us-2022-seafood-import-ban"]),                   # one case rule
+    (("--type", "IMPORT_BAN", "--sector", "seafood"), ["us-2022-seafood-import-ban"]),
+    (("--status", "In_Force", "--authority", "eu"), ["eu-2022-messaging-ban"]),
+    (("--search", "option_weighed"), []),                                        # _ is literal
+    (("--search", "option-weighed"), ["us-2021-option-weighed"]),
+])
+def test_filters_by_record_and_by_name(cli, args, expected):
+    assert ids(cli, *args) == expected
+
+
+def test_an_empty_result_is_one_line_on_stderr_and_exit_0(cli):
+    table = cli("query", *G, "--sector", "energy", "--in-force-on", "2022-06-01")
+    assert (table.exit_code, table.stdout, table.stderr) == (
+        0, "", "no measures match --sector energy --in-force-on 2022-06-01\n")
+    as_json = cli("query", *G, "--sector", "energy", "--format", "json")
+    assert (as_json.exit_code, as_json.stdout) == (0, "[]\n")
+    as_csv = cli("query", *G, "--search", "4% to 6%", "--format", "csv")
+    assert as_csv.stdout.startswith("id,title,") and len(as_csv.stdout.splitlines()) == 1
+    assert as_csv.stderr == "no measures match --search '4% to 6%'\n"
+    events = cli("timeline", *G, "--from", "2030-01-01")
+    assert (events.stdout, events.stderr) == ("", "no events match --from 2030-01-01\n")
+
+
+def test_hs_output_says_whether_the_measure_or_its_sector_matched(cli, good_copy):
+    rows = json.loads(cli("query", *G, "--hs", "0302", "--format", "json").stdout)
+    assert [(r["id"], r["hs_match"]) for r in rows] == [("us-2022-seafood-import-ban", "goods")]
+    rows = json.loads(cli("query", *G, "--hs", "2204", "--format", "json").stdout)
+    assert [(r["id"], r["hs_match"]) for r in rows] == [("us-2022-alcohol-import-ban", "sector")]
+    table = cli("query", *G, "--hs", "2204").stdout
+    assert table.splitlines()[0].endswith("HS MATCH") and table.splitlines()[2].endswith("sector")
+
+
+def test_show_an_instrument_lists_the_measures_it_makes(cli):
+    result = cli("show", *G, "fx-licence-1")
+    assert result.exit_code == 0
+    assert result.stdout == """fx-licence-1
+  General License 1
+
+  kind        general_licence
+  authority   US
+  date        2022-03-11
+
+measures:
+  us-2022-alcohol-import-ban  Import ban on alcohol
+    makes it; events: wind_down_ends
+  us-2022-diamonds-import-ban  Import ban on diamonds
+    makes it; events: wind_down_ends
+  us-2022-seafood-import-ban  Import ban on seafood
+    makes it; events: wind_down_ends
+
+sources:
+  [gov-order-text] Executive Order 1 (fixture). Fixture Register, 2022-03-15. https://example.org/register/order-1
+"""
+    detail = json.loads(cli("show", *G, "fx-order-1", "--format", "json").stdout)
+    assert detail["record_kind"] == "instrument"
+    assert detail["measures"][0] == {"id": "us-2022-alcohol-import-ban", "title": "Import ban on alcohol",
+                                     "provision": "Sec. 1(a)(i)", "makes": True,
+                                     "events": ["adopted", "in_force", "published"]}
+
+
+def test_show_a_source_lists_everything_citing_it(cli):
+    result = cli("show", *G, "statute-text")
+    assert result.stdout == """statute-text
+  Public Law (fixture)
+
+  kind        legal_text
+  publisher   Fixture Congress
+  published   2022-04-08
+  accessed    2026-11-01
+  url         https://example.org/law/117-110
+
+cited by:
+  measure us-2022-trade-status-revocation events[1]
+  measure us-2022-trade-status-revocation events[2] [Sec. 2]
+  instrument fx-statute citation
+"""
+    detail = json.loads(cli("show", *G, "news-report", "--format", "json").stdout)
+    assert detail["record_kind"] == "source"
+    assert {c["record_id"] for c in detail["cited_by"]} == {"us-2021-option-weighed",
+                                                            "us-2022-requested-trade-cutoff"}
+
+
+def test_timeline_shows_each_source_and_orders_ties_the_same_in_any_window(cli, good_copy):
+    path = good_copy / "measures" / "us-2022-seafood-import-ban.yaml"
+    path.write_text(path.read_text().replace(
+        "  - {kind: announced, date: 2022-03-11, citation: {source: gov-statement}}\n",
+        "  - {kind: announced, date: 2022-03-11, citation: {source: news-report}}\n"
+        "  - {kind: announced, date: 2022-03-11, citation: {source: gov-statement}}\n"))
+    args = ("timeline", "--data", str(good_copy), "--sector", "seafood", "--format", "csv")
+    whole = cli(*args).stdout.splitlines()
+    assert whole[1:5] == [
+        "2022-03-11,announced,us-2022-seafood-import-ban,US,,gov-statement,Import ban on seafood",
+        "2022-03-11,announced,us-2022-seafood-import-ban,US,,news-report,Import ban on seafood",
+        "2022-03-11,adopted,us-2022-seafood-import-ban,US,,gov-order-text,Import ban on seafood",
+        "2022-03-11,in_force,us-2022-seafood-import-ban,US,,gov-order-text,Import ban on seafood"]
+    window = cli(*args, "--from", "2022-03-11", "--to", "2022-03-11").stdout.splitlines()
+    assert window[1:] == whole[1:5]
+
+
+def test_wide_characters_line_up(cli, good_copy):
+    path = good_copy / "measures" / "us-2022-seafood-import-ban.yaml"
+    path.write_text(path.read_text().replace("title: Import ban on seafood",
+                                             "title: 水産物の輸入禁止 (seafood)"))
+    from wcwidth import wcswidth
+
+    lines = cli("query", "--data", str(good_copy), "--sector", "seafood", "--sector", "diamonds",
+                "--wide").stdout.splitlines()
+    assert lines[3].endswith("水産物の輸入禁止 (seafood)")
+    assert wcswidth(lines[3]) == wcswidth(lines[1])  # the widest title sets the rule's width
+    title_at = lines[0].index("TITLE")
+    assert lines[2][title_at - 2:title_at] == "  " and lines[3][title_at - 2:title_at] == "  "
+    narrow = cli("query", "--data", str(good_copy), "--sector", "seafood", env={"COLUMNS": "76"}).stdout
+    assert narrow.splitlines()[2].endswith("  水産物の輸…")  # cut by display width, not characters
+    assert all(wcswidth(line) <= 76 for line in narrow.splitlines())
+
+
+def test_sql_tables_wrap_long_values_and_keep_ids_whole(cli):
+    result = cli("sql", *G, "SELECT id, title FROM measures WHERE id LIKE 'us-2021%'", env={"COLUMNS": "40"})
+    assert result.stdout == (
+        "ID                      TITLE\n"
+        "----------------------  ----------------\n"
+        "us-2021-option-weighed  Disconnection\n"
+        "                        from financial\n"
+        "                        messaging\n"
+        "                        weighed as an\n"
+        "                        option\n")
+
+
+def test_the_api_takes_the_same_filters_as_the_cli():
+    import inspect
+
+    import sanctions
+    from sanctions.filters import FILTERS
+
+    assert list(inspect.signature(sanctions.query).parameters) == ["data"] + [f.key for f in FILTERS]
+    df = sanctions.query(data=GOOD, instrument="fx-order-1", date_from="2022-03-01")
+    assert list(df["id"]) == ["us-2022-alcohol-import-ban", "us-2022-diamonds-import-ban",
+                              "us-2022-seafood-import-ban"]
+    with pytest.raises(sanctions.errors.UsageError, match="unknown filter 'sectors'.*did you mean 'sector'"):
+        sanctions.query(data=GOOD, sectors="seafood")
+    with pytest.raises(sanctions.errors.UsageError, match="'20220601' is not a date"):
+        sanctions.query(data=GOOD, in_force_on="20220601")
