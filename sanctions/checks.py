@@ -21,7 +21,8 @@ Loc = tuple
 def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
     today = today or dt.date.today()
     out: list[Problem] = []
-    for rule in (_references, _vocabularies, _events, _primary_texts, _sources, _duplicate_lists):
+    for rule in (_references, _vocabularies, _events, _primary_texts, _sources, _duplicate_lists,
+                 _coverage):
         out.extend(rule(ds, today))
     return out
 
@@ -102,7 +103,7 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
         yield from authority("instruments", iid, ("authority",), inst.authority)
         for i, party in enumerate(inst.parties):
             yield from authority("instruments", iid, ("parties", i), party)
-    doc = ds.vocabulary_documents.get("authorities")
+    doc = ds.single_documents.get("authorities")
     for i, a in enumerate(ds.authorities.values()):
         for j, member in enumerate(a.members):
             if member not in ds.authorities and doc:
@@ -187,3 +188,75 @@ def _duplicate_lists(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                     yield _problem(ds, "measures", mid, (field_name, i), "duplicate-entry",
                                    f"this entry of '{field_name}' is listed twice")
                 seen.add(value)
+
+
+def cell_measures(ds: Dataset, family, authority: str) -> list[str]:
+    """The measures one coverage cell holds: derived from the records, never listed by hand."""
+    period = ds.coverage.period
+    return sorted(
+        mid for mid, m in ds.measures.items()
+        if not m.withdrawn and m.authority == authority and m.type in family.types
+        and (not family.sectors or set(m.sectors) & set(family.sectors))
+        and set(t.code for t in m.targets) & set(ds.coverage.targets)
+        and any(period.start <= e.date <= period.end for e in m.events))
+
+
+def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    cov, doc = ds.coverage, ds.single_documents.get("coverage")
+    if cov is None or doc is None or not ds.authorities or not ds.sectors:
+        return
+    if cov.period.end < cov.period.start:
+        yield doc.problem(("period", "end"), "event-order", "the period ends before it starts")
+    for i, code in enumerate(cov.authorities):
+        if code not in ds.authorities:
+            yield doc.problem(("authorities", i), "unknown-authority",
+                              f"'{code}' is not in vocabularies/authorities.yaml")
+    for i, code in enumerate(cov.targets):
+        if code not in ds.authorities:
+            yield doc.problem(("targets", i), "unknown-authority",
+                              f"'{code}' is not in vocabularies/authorities.yaml")
+    families = {}
+    for i, family in enumerate(cov.families):
+        if family.code in families:
+            yield doc.problem(("families", i, "code"), "duplicate-code", f"family '{family.code}' is listed twice")
+        families[family.code] = family
+        for j, sector in enumerate(family.sectors):
+            if sector not in ds.sectors:
+                yield doc.problem(("families", i, "sectors", j), "unknown-sector",
+                                  f"'{sector}' is not in vocabularies/sectors.yaml")
+    seen: dict[tuple[str, str], int] = {}
+    for i, cell in enumerate(cov.cells):
+        key = (cell.family, cell.authority)
+        if cell.family not in families:
+            yield doc.problem(("cells", i, "family"), "unknown-family",
+                              f"family '{cell.family}' is not declared under families")
+            continue
+        if cell.authority not in cov.authorities:
+            yield doc.problem(("cells", i, "authority"), "unknown-authority",
+                              f"'{cell.authority}' is not declared under authorities")
+            continue
+        if key in seen:
+            yield doc.problem(("cells", i), "duplicate-entry",
+                              f"{cell.family} × {cell.authority} is already declared (cells[{seen[key]}])")
+            continue
+        seen[key] = i
+        if cell.status.value != "complete" and not cell.note:
+            yield doc.problem(("cells", i, "note"), "missing-field",
+                              f"a {cell.status.value} cell needs a note: "
+                              + ("what is missing" if cell.status.value == "partial" else "what was searched"))
+        held = cell_measures(ds, families[cell.family], cell.authority)
+        if cell.status.value == "none_found" and held:
+            yield doc.problem(("cells", i, "status"), "coverage-contradiction",
+                              f"none_found, but {len(held)} measure{'s' * (len(held) > 1)} "
+                              f"{'are' if len(held) > 1 else 'is'} recorded ({', '.join(held[:3])}): "
+                              "make it complete or partial")
+        if cell.status.value == "complete" and not held:
+            yield doc.problem(("cells", i, "status"), "coverage-contradiction",
+                              "complete, but no measure is recorded: if none was found, say none_found "
+                              "and what was searched")
+    for family in cov.families:
+        for authority in cov.authorities:
+            if (family.code, authority) not in seen:
+                yield doc.problem(("cells",), "missing-cell",
+                                  f"no cell for {family.code} × {authority}: add one (complete, partial "
+                                  "or none_found)")

@@ -216,14 +216,26 @@ def query(
     **selected: Any,
 ) -> None:
     """List measures. Repeating a filter widens it; different filters narrow."""
-    from .queries import select, select_measures
+    from .queries import scope_note, select, select_measures, undated_note
 
     con = _connect(data)
     selection = select(con, _filters(selected))
     columns, rows = select_measures(con, selection)
     table_columns = QUERY_TABLE + (["hs_match"] if "hs_match" in columns else [])
+    if format.value == Format.table:
+        rows = _undated_in_force(columns, rows)
     _emit(columns, rows, format, empty=_nothing("measures", selection), table_columns=table_columns,
           headers=QUERY_HEADERS, whole=["id", "authority", "in_force", "hs_match"], wide=wide)
+    for note in (undated_note(con, selection), scope_note(con, selection)):
+        if note:
+            _error(note)
+
+
+def _undated_in_force(columns: list[str], rows: list[tuple]) -> list[tuple]:
+    """Tables say 'undated' where a measure entered into force on a date no source gives."""
+    at, undated = columns.index("in_force"), columns.index("undated_events")
+    return [row[:at] + ("undated",) + row[at + 1:] if row[at] is None and "in_force" in row[undated]
+            else row for row in rows]
 
 
 @app.command()
@@ -269,6 +281,30 @@ def show(
         typer.echo(yaml.safe_dump(plain(result), sort_keys=False, allow_unicode=True, width=100), nl=False)
     else:
         typer.echo(describe(result), nl=False)
+
+
+@app.command()
+def coverage(
+    format: RowFormatOpt = RowFormat.table,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The declared scope: for each family of measures and each authority, whether the dataset is
+    complete, partial (the note says what is missing) or found none (the note says what was searched)."""
+    from .queries import GRID_LEGEND, coverage as cells, coverage_grid
+
+    columns, rows, scope = cells(_connect(data))
+    if format.value != Format.table:
+        _emit(columns, rows, format, empty=scope)
+        return
+    columns, grid = coverage_grid(rows)
+    typer.echo(f"Coverage of {scope}:")
+    _emit(columns, grid, format, empty=scope, whole=columns, headers={c: c for c in columns[1:]})
+    import textwrap
+
+    from .render import terminal_width
+
+    typer.echo(textwrap.fill(GRID_LEGEND, width=terminal_width()))
 
 
 @app.command()

@@ -18,12 +18,12 @@ from typing import Any
 from .errors import Problem
 from .io import Document, read_document
 from .models import (
-    RECORD_KINDS, VOCABULARIES, Authority, Instrument, Measure, Record, Registered, Sector, Source,
+    RECORD_KINDS, SINGLE_FILES, Authority, Coverage, Instrument, Measure, Record, Registered, Sector,
+    Source,
 )
 
 #: Schema name for each folder of records.
 FOLDER_SCHEMA = {"measures": "measure", "sources": "source", "instruments": "instrument"}
-VOCABULARY_DIR = "vocabularies"
 
 
 @dataclass
@@ -36,9 +36,11 @@ class Dataset:
     instruments: dict[str, Instrument] = field(default_factory=dict)
     authorities: dict[str, Authority] = field(default_factory=dict)
     sectors: dict[str, Sector] = field(default_factory=dict)
+    coverage: Coverage | None = None
     #: (kind, id) -> the Document a record came from, to locate problems found later.
     documents: dict[tuple[str, str], Document] = field(default_factory=dict)
-    vocabulary_documents: dict[str, Document] = field(default_factory=dict)
+    #: name -> the Document of each single file (vocabularies, coverage).
+    single_documents: dict[str, Document] = field(default_factory=dict)
 
 
 def display(path: Path) -> str:
@@ -66,13 +68,13 @@ def discover(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
             elif path.suffix in (".yml", ".json") or path.is_dir():
                 problems.append(Problem(display(path), 1, 1, "", "unexpected-file",
                                         f"not read: records are '<id>.yaml' files directly in {folder}/"))
-    for name in VOCABULARIES:
-        path = root / VOCABULARY_DIR / f"{name}.yaml"
+    for name, (relative, _) in SINGLE_FILES.items():
+        path = root / relative
         if path.is_file():
             found.append((name, path))
         else:
             problems.append(Problem(display(path), 1, 1, "", "missing-file",
-                                    f"the {name} vocabulary is missing"))
+                                    f"the {name} file is missing"))
     return found, problems
 
 
@@ -80,7 +82,7 @@ def kind_of(path: Path, data: Any) -> str | None:
     """Which record kind a file named on the command line is: by folder, else by its fields."""
     if path.parent.name in FOLDER_SCHEMA:
         return path.parent.name
-    if path.stem in VOCABULARIES:
+    if path.stem in SINGLE_FILES:
         return path.stem
     if isinstance(data, dict):
         if "events" in data:
@@ -99,7 +101,7 @@ def load_file(kind: str, path: Path) -> tuple[Document, Record | None]:
         return doc, None
     # The model (compiled, fast) decides; the JSON Schema, which accepts exactly the same
     # documents (tests/test_schema.py), runs only on failure, for its better messages.
-    model = RECORD_KINDS.get(kind) or VOCABULARIES[kind]
+    model = RECORD_KINDS.get(kind) or SINGLE_FILES[kind][1]
     record, problems = model_problems(doc, model)
     if record is None:
         doc.problems.extend(schema_problems(doc, FOLDER_SCHEMA.get(kind, kind)) or problems)
@@ -141,8 +143,11 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
                 problems.append(doc.problem(("id",), "id-mismatch",
                                             f"id '{record.id}' differs from the file name "
                                             f"'{path.name}': rename the file to '{record.id}.yaml'"))
+        elif isinstance(record, Coverage):
+            dataset.single_documents[kind] = doc
+            dataset.coverage = record
         else:
-            dataset.vocabulary_documents[kind] = doc
+            dataset.single_documents[kind] = doc
             entries = record.authorities if kind == "authorities" else record.sectors
             registry = getattr(dataset, kind)
             for index, entry in enumerate(entries):

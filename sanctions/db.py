@@ -37,8 +37,13 @@ CREATE MACRO in_force_on(day) AS TABLE
   SELECT m.* FROM measures m JOIN status_on(day) s ON s.measure_id = m.id WHERE s.status = 'in_force';
 COMMENT ON MACRO TABLE in_force_on IS 'Measures in force on a date: SELECT id, title FROM in_force_on(DATE ''2022-06-01'').';
 
-CREATE VIEW measure_status AS SELECT * FROM status_on(current_date);
-COMMENT ON VIEW measure_status IS 'Each current measure''s status today.';
+CREATE VIEW measure_status AS
+SELECT s.measure_id,
+       CASE WHEN s.status IN ('requested', 'considered', 'threatened', 'announced', 'adopted')
+             AND u.measure_id IS NOT NULL THEN 'in_force' ELSE s.status END AS status
+FROM status_on(current_date) s
+LEFT JOIN undated_events u ON u.measure_id = s.measure_id AND u.kind = 'in_force';
+COMMENT ON VIEW measure_status IS 'Each current measure''s status today: in_force also when it entered into force on a date no source gives (undated_events).';
 
 CREATE VIEW measure_overview AS
 WITH
@@ -73,6 +78,23 @@ JOIN sources s ON s.id = c.source_id
 WHERE m.withdrawn IS NULL
 ORDER BY e.date, k.rank, e.measure_id, c.source_id, e.position;
 COMMENT ON VIEW timeline IS 'Every event of every current measure with its source, in order: date, lifecycle rank, measure, source.';
+
+CREATE VIEW coverage_cells AS
+SELECT c.family, c.authority, c.status,
+  coalesce((SELECT list(m.id ORDER BY m.id) FROM measures m
+    WHERE m.withdrawn IS NULL AND m.authority = c.authority
+      AND m.type IN (SELECT type FROM coverage_family_types t WHERE t.family = c.family)
+      AND (NOT EXISTS (SELECT 1 FROM coverage_family_sectors s WHERE s.family = c.family)
+           OR m.id IN (SELECT ms.measure_id FROM measure_sectors ms JOIN coverage_family_sectors s
+                       ON s.sector = ms.sector WHERE s.family = c.family))
+      AND m.id IN (SELECT measure_id FROM targets WHERE code IN (SELECT code FROM coverage_targets))
+      AND m.id IN (SELECT measure_id FROM events, coverage_scope p
+                   WHERE date BETWEEN p.period_start AND p.period_end)), []) AS measures,
+  c.note
+FROM coverage c
+JOIN coverage_families f ON f.code = c.family
+ORDER BY f.rowid, c.rowid;
+COMMENT ON VIEW coverage_cells IS 'The declared coverage, one row per family and authority, with the measures each cell holds (derived from the records).';
 
 CREATE VIEW measure_search AS
 SELECT m.id, concat_ws(' ', m.id, m.title, m.summary, m.notes,

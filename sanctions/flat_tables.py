@@ -229,6 +229,35 @@ TABLES: tuple[Table, ...] = (
         C("citation_id", "VARCHAR", "Citation, when the link itself is sourced."),
     ), ("measure_id", "position"), (
         (("measure_id",), "measures", ("id",)), (("target_id",), "measures", ("id",)))),
+    Table("coverage_scope", "The scope the dataset claims to cover: one row with the period.", (
+        K("period_start", "DATE", "First day of the period covered."),
+        K("period_end", "DATE", "Last day of the period covered."),
+    ), ("period_start",)),
+    Table("coverage_targets", "The targets the coverage claim is about.", (
+        K("code", "VARCHAR", "A targeted state."),
+    ), ("code",), ((("code",), "authorities", ("code",)),)),
+    Table("coverage_families", "Families of measures the coverage claim is made for.", (
+        K("code", "VARCHAR", "Family code, e.g. luxury_goods_export_ban."),
+        K("name", "VARCHAR", "English name."),
+        C("description", "VARCHAR", "What the family covers."),
+    ), ("code",)),
+    Table("coverage_family_types", "The measure types of each family.", (
+        K("family", "VARCHAR", "The family."),
+        K("type", "VARCHAR", "A measure type."),
+    ), ("family", "type"), (
+        (("family",), "coverage_families", ("code",)), (("type",), "measure_types", ("code",)))),
+    Table("coverage_family_sectors", "The sectors of each family (none: any sector).", (
+        K("family", "VARCHAR", "The family."),
+        K("sector", "VARCHAR", "A sector."),
+    ), ("family", "sector"), (
+        (("family",), "coverage_families", ("code",)), (("sector",), "sectors", ("code",)))),
+    Table("coverage", "How complete the dataset is for each family of measures by each authority.", (
+        K("family", "VARCHAR", "The family."),
+        K("authority", "VARCHAR", "The authority."),
+        K("status", "VARCHAR", vocab.COVERAGE_STATUSES.prose() + "."),
+        C("note", "VARCHAR", "What the cell holds, what is missing, or what was searched."),
+    ), ("family", "authority"), (
+        (("family",), "coverage_families", ("code",)), (("authority",), "authorities", ("code",)))),
     Table("status_history", "Each measure's derived status over time: one row per period.", (
         K("measure_id", "VARCHAR", "The measure."),
         K("status", "VARCHAR", vocab.STATUSES.prose() + "."),
@@ -344,4 +373,18 @@ def build_rows(ds: Dataset) -> Rows:
                 citation_id=cite("measure", mid, ("links", p), link.citation) if link.citation else None)
         for status, start, end in status_periods(m.events):
             add("status_history", measure_id=mid, status=status.value, valid_from=start, valid_to=end)
+    if ds.coverage:
+        cov = ds.coverage
+        add("coverage_scope", period_start=cov.period.start, period_end=cov.period.end)
+        for code in dict.fromkeys(cov.targets):
+            add("coverage_targets", code=code)
+        for f in cov.families:
+            add("coverage_families", code=f.code, name=f.name, description=f.description)
+            for t in dict.fromkeys(f.types):
+                add("coverage_family_types", family=f.code, type=t.value)
+            for sector in dict.fromkeys(f.sectors):
+                add("coverage_family_sectors", family=f.code, sector=sector)
+        for cell in cov.cells:
+            add("coverage", family=cell.family, authority=cell.authority, status=cell.status.value,
+                note=cell.note)
     return rows

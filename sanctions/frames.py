@@ -38,6 +38,7 @@ VOCABULARIES: dict[tuple[str, str], vocab.Vocabulary] = {
     ("links", "relation"): vocab.LINK_RELATIONS,
     ("citations", "record_kind"): vocab.CITING_KINDS,
     ("status_history", "status"): vocab.STATUSES,
+    ("coverage", "status"): vocab.COVERAGE_STATUSES,
 }
 
 #: Date columns that must be in order, by table: (earlier, later, may they be equal?).

@@ -290,13 +290,60 @@ class Sectors(Record):
     sectors: Annotated[list[Sector], Field(min_length=1)]
 
 
+class Period(Record):
+    """A span of days, both ends included."""
+
+    start: Date
+    end: Date
+
+
+class Family(Record):
+    """A family of measures the dataset declares its coverage for: measures of these types (and,
+    when sectors are given, touching one of these sectors)."""
+
+    code: VocabCode
+    name: Text
+    types: Annotated[list[MeasureType], Field(min_length=1)]
+    sectors: list[VocabCode] = []
+    """Sector codes; empty means any sector."""
+    description: LongText | None = None
+
+
+class CoverageCell(Record):
+    """How complete the dataset is for one family of measures by one authority."""
+
+    family: VocabCode
+    authority: Code
+    status: CoverageStatus
+    """complete: every measure found is recorded; partial: the note says what is missing;
+    none_found: the note says what was searched."""
+    note: LongText | None = None
+    """For readers: what the cell holds, what is missing, or what was searched."""
+
+
+class Coverage(Record):
+    """data/coverage.yaml: the scope the dataset claims to cover, and how completely."""
+
+    schema_version: SchemaVersion
+    period: Period
+    """Measures taken, widened or changed in this period are in scope."""
+    targets: Annotated[list[Code], Field(min_length=1)]
+    """The targeted states the claim is about, e.g. [RU]."""
+    families: Annotated[list[Family], Field(min_length=1)]
+    authorities: Annotated[list[Code], Field(min_length=1)]
+    cells: list[CoverageCell]
+    """One cell per family and authority."""
+
+
 # Record kinds by folder: the folder a file is in says which model it must follow.
 RECORD_KINDS: dict[str, type[Record]] = {
     "measures": Measure,
     "sources": Source,
     "instruments": Instrument,
 }
-VOCABULARIES: dict[str, type[Record]] = {
-    "authorities": Authorities,
-    "sectors": Sectors,
+#: Files that hold one document each, by name: where the file lives and its model.
+SINGLE_FILES: dict[str, tuple[str, type[Record]]] = {
+    "authorities": ("vocabularies/authorities.yaml", Authorities),
+    "sectors": ("vocabularies/sectors.yaml", Sectors),
+    "coverage": ("coverage.yaml", Coverage),
 }

@@ -253,3 +253,100 @@ def _one_line(exc: Exception) -> str:
     """DuckDB's message on one line, without the source excerpt it appends after 'LINE n:'."""
     text = str(exc).split("\nLINE ")[0]
     return " ".join(text.split())
+
+
+COVERAGE_COLUMNS = ("family", "authority", "status", "measures", "note")
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple], str]:
+    """The declared coverage, one row per family and authority, and a line describing the scope."""
+    rows = con.execute(f"SELECT {', '.join(COVERAGE_COLUMNS)} FROM coverage_cells").fetchall()
+    scope = con.execute("SELECT period_start, period_end FROM coverage_scope").fetchone()
+    targets = _column(con, "SELECT code FROM coverage_targets ORDER BY code")
+    line = (f"measures on {', '.join(targets)} taken from {scope[0]} to {scope[1]}" if scope
+            else "this dataset declares no coverage")
+    return list(COVERAGE_COLUMNS), rows, line
+
+
+GRID_MARKS = {"complete": "C", "partial": "P", "none_found": "N"}
+GRID_LEGEND = ("C complete, P partial (the note says what is missing), N none found (the note says "
+               "what was searched); the number counts the measures recorded. Notes: --format json or csv.")
+
+
+def coverage_grid(rows: list[tuple]) -> tuple[list[str], list[tuple]]:
+    """Coverage rows as a family × authority grid of marks and counts, for people."""
+    authorities = list(dict.fromkeys(a for _, a, *_ in rows))
+    cells = {(f, a): f"{GRID_MARKS[st]}{len(ms) or ''}" for f, a, st, ms, _ in rows}
+    families = list(dict.fromkeys(f for f, *_ in rows))
+    return ["family", *authorities], [(f, *(cells.get((f, a), "") for a in authorities)) for f in families]
+
+
+def scope_note(con: duckdb.DuckDBPyConnection, s: Selection) -> str | None:
+    """When filters reach beyond what the dataset claims to cover completely, say where.
+
+    Without filters of kind (sector, type) or of who (authority, target) nothing is claimed, and
+    nothing is said. A family is concerned when its types and sectors meet those filters; a cell
+    that is not complete is named; dates outside the period and values no family covers too.
+    """
+    if not any(s[k] for k in ("sector", "type", "hs", "authority", "target")):
+        return None
+    scope = con.execute("SELECT period_start, period_end FROM coverage_scope").fetchone()
+    if scope is None:
+        return "this dataset declares no coverage: a short answer may mean a measure is not recorded"
+    outside: list[str] = []
+    families = con.execute(
+        "SELECT f.code, list(DISTINCT t.type), coalesce(list(DISTINCT s.sector) FILTER (s.sector IS NOT NULL), [])"
+        " FROM coverage_families f JOIN coverage_family_types t ON t.family = f.code"
+        " LEFT JOIN coverage_family_sectors s ON s.family = f.code GROUP BY f.code").fetchall()
+    covered_types = {t for _, types, _ in families for t in types}
+    covered_sectors = {x for _, _, sectors in families for x in sectors}
+    outside += [f"--type {t}" for t in s["type"] if t not in covered_types]
+    outside += [f"--sector {x}" for x in s["sector"] if x not in covered_sectors]
+    authorities = set(_column(con, "SELECT authority FROM coverage"))
+    outside += [f"--authority {a}" for a in s["authority"] if a not in authorities]
+    targets = set(_column(con, "SELECT code FROM coverage_targets"))
+    outside += [f"--target {t}" for t in s["target"] if t not in targets]
+    for key, option in (("in_force_on", "--in-force-on"), ("date_from", "--from"), ("date_to", "--to")):
+        day = s[key]
+        if day and not scope[0] <= day <= scope[1]:
+            outside.append(f"{option} {day}")
+    concerned = [code for code, types, sectors in families
+                 if (not s["type"] or set(s["type"]) & set(types))
+                 and (not s["sector"] or set(s["sector"]) & set(sectors))]
+    if s["hs"] and not s["sector"]:
+        hs_sectors = set(_column(con, "SELECT DISTINCT sector FROM sector_hs WHERE " + " OR ".join(
+            ["starts_with(hs, ?) OR starts_with(?, hs)"] * len(s["hs"])),
+            [v for code in s["hs"] for v in (code, code)]))
+        concerned = [c for c in concerned if any(set(sec) & hs_sectors for f, _, sec in families if f == c)]
+    partial = con.execute(
+        "SELECT family || ' by ' || authority FROM coverage WHERE status = 'partial'"
+        f" AND family IN (SELECT unnest(?::VARCHAR[])) {'AND authority IN (SELECT unnest(?::VARCHAR[]))' if s['authority'] else ''}"
+        " ORDER BY family, authority",
+        [concerned] + ([list(s["authority"])] if s["authority"] else [])).fetchall()
+    parts = []
+    if outside:
+        parts.append("outside the declared coverage: " + ", ".join(outside))
+    if partial:
+        names = [p for (p,) in partial]
+        parts.append("coverage is partial for " + ", ".join(names[:4])
+                     + (f" and {len(names) - 4} more" if len(names) > 4 else ""))
+    if not parts:
+        return None
+    return "note: " + "; ".join(parts) + " (see `sanctions coverage`)"
+
+
+def undated_note(con: duckdb.DuckDBPyConnection, s: Selection) -> str | None:
+    """With --in-force-on: the measures left out because their entry into force has no date."""
+    if not s["in_force_on"]:
+        return None
+    sql, params = measures_sql(s.without("in_force_on"))
+    ids = _column(con,
+        f"SELECT id FROM ({sql}) m WHERE list_contains(m.undated_events, 'in_force')"
+        " AND m.id IN (SELECT measure_id FROM status_on(?::DATE) WHERE status IN"
+        " ('requested', 'considered', 'threatened', 'announced', 'adopted'))"
+        " ORDER BY id", params + [s["in_force_on"]])
+    if not ids:
+        return None
+    return (f"note: {len(ids)} measure{'s' * (len(ids) > 1)} adopted by {s['in_force_on']} entered into "
+            f"force on a date no source gives and {'are' if len(ids) > 1 else 'is'} not listed: "
+            + ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else ""))

@@ -1,25 +1,49 @@
-"""The README stays true: its set-up commands are what CI runs, and its SQL reference lists every table."""
+"""The README stays true: its set-up commands are what CI runs, and its generated blocks (the table
+reference, the coverage grid) are what the code produces. `UPDATE_README=1 pytest tests/test_docs.py`
+rewrites the blocks."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+
+import pytest
 
 from sanctions.flat_tables import TABLES
 
 from conftest import REPO
 
-README = (REPO / "README.md").read_text()
+README_PATH = REPO / "README.md"
 
 
 def test_ci_runs_the_readme_test_command():
-    commands = re.findall(r"```sh\n(python3 -m venv[^\n]*)\n```", README)
+    readme = README_PATH.read_text()
+    commands = re.findall(r"```sh\n(python3 -m venv[^\n]*)\n```", readme)
     assert len(commands) == 2
     install_and_run, tests = commands
     assert "sanctions validate" in install_and_run
     assert tests in (REPO / ".ci" / "run").read_text()
 
 
-def test_the_sql_reference_lists_every_table_with_its_doc_and_key():
-    for table in TABLES:
-        row = f"| `{table.name}` | {table.doc} | {', '.join(table.primary_key)} |"
-        assert row in README, f"README lacks or misdescribes table {table.name}"
+def tables_block() -> str:
+    rows = [f"| `{t.name}` | {t.doc} | {', '.join(t.primary_key)} |" for t in TABLES]
+    return "\n".join(["| table | what it holds | key |", "|---|---|---|", *rows])
+
+
+def coverage_block() -> str:
+    result = subprocess.run([sys.executable, "-m", "sanctions", "coverage"], cwd=REPO, text=True,
+                            capture_output=True, check=True, env={**os.environ, "COLUMNS": "100"})
+    return "```\n" + result.stdout + "```"
+
+
+@pytest.mark.parametrize("name, make", [("tables", tables_block), ("coverage", coverage_block)])
+def test_the_generated_blocks_are_current(name, make):
+    readme = README_PATH.read_text()
+    pattern = re.compile(f"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+    assert pattern.search(readme), f"README lacks the {name} block"
+    fresh = pattern.sub(lambda m: m.group(1) + make() + "\n" + m.group(2), readme)
+    if os.environ.get("UPDATE_README"):
+        README_PATH.write_text(fresh)
+    assert fresh == readme, f"the README's {name} block is stale: run UPDATE_README=1 pytest tests/test_docs.py"

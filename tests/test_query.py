@@ -326,9 +326,9 @@ def test_filters_by_record_and_by_name(cli, args, expected):
 
 
 def test_an_empty_result_is_one_line_on_stderr_and_exit_0(cli):
-    table = cli("query", *G, "--sector", "energy", "--in-force-on", "2022-06-01")
+    table = cli("query", *G, "--sector", "seafood", "--authority", "EU", "--in-force-on", "2022-06-01")
     assert (table.exit_code, table.stdout, table.stderr) == (
-        0, "", "no measures match --sector energy --in-force-on 2022-06-01\n")
+        0, "", "no measures match --sector seafood --authority EU --in-force-on 2022-06-01\n")
     as_json = cli("query", *G, "--sector", "energy", "--format", "json")
     assert (as_json.exit_code, as_json.stdout) == (0, "[]\n")
     as_csv = cli("query", *G, "--search", "4% to 6%", "--format", "csv")
@@ -457,3 +457,61 @@ def test_the_api_takes_the_same_filters_as_the_cli():
         sanctions.query(data=GOOD, sectors="seafood")
     with pytest.raises(sanctions.errors.UsageError, match="'20220601' is not a date"):
         sanctions.query(data=GOOD, in_force_on="20220601")
+
+
+# --- issue 7: the declared coverage, and what query says about it ------------------------------
+
+
+def test_coverage_prints_the_grid_and_every_format_carries_the_notes(cli):
+    result = cli("coverage", *G)
+    assert result.stdout == (
+        "Coverage of measures on RU taken from 2021-12-01 to 2024-12-31:\n"
+        "FAMILY               US  EU\n"
+        "-------------------  --  --\n"
+        "seafood_import_ban   C1  N\n"
+        "swift_disconnection  P1  C1\n"
+        "C complete, P partial (the note says what is missing), N none found (the note\n"
+        "says what was searched); the number counts the measures recorded. Notes:\n"
+        "--format json or csv.\n")
+    rows = json.loads(cli("coverage", *G, "--format", "json").stdout)
+    assert rows[1] == {"family": "seafood_import_ban", "authority": "EU", "status": "none_found",
+                       "measures": [], "note": "The Official Journal was searched for 'fish'."}
+    assert rows[3]["measures"] == ["eu-2022-messaging-ban"]
+    assert cli("coverage", *G, "--format", "csv").stdout.splitlines()[0] == "family,authority,status,measures,note"
+
+
+@pytest.mark.parametrize("args, note", [
+    (("--sector", "seafood"), None),                                     # complete: nothing to say
+    (("--sector", "seafood", "--authority", "EU"), None),                # none_found is a finding
+    (("--type", "financial_messaging_disconnection"),
+     "note: coverage is partial for swift_disconnection by US (see `sanctions coverage`)"),
+    (("--sector", "energy"), "note: outside the declared coverage: --sector energy (see `sanctions coverage`)"),
+    (("--sector", "seafood", "--authority", "G7"),
+     "note: outside the declared coverage: --authority G7 (see `sanctions coverage`)"),
+    (("--target", "BY"), "note: outside the declared coverage: --target BY; coverage is partial for "
+     "swift_disconnection by US (see `sanctions coverage`)"),
+    (("--sector", "seafood", "--in-force-on", "2025-06-01"),
+     "note: outside the declared coverage: --in-force-on 2025-06-01 (see `sanctions coverage`)"),
+    (("--search", "ban"), None),                                         # no claim without a kind or who
+])
+def test_query_says_when_filters_reach_beyond_the_complete_scope(cli, args, note):
+    lines = [line for line in cli("query", *G, *args).stderr.splitlines() if line.startswith("note:")]
+    assert lines == ([note] if note else [])
+
+
+def test_an_undated_entry_into_force_is_said_not_hidden(cli, good_copy):
+    path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
+    path.write_text(path.read_text() + "undated_events: [in_force]\n")
+    args = ("--data", str(good_copy))
+    rows = json.loads(cli("query", *args, "--authority", "G7", "--format", "json").stdout)
+    assert (rows[0]["status"], rows[0]["in_force"], rows[0]["undated_events"]) == ("in_force", None, ["in_force"])
+    table = cli("query", *args, "--authority", "G7").stdout.splitlines()
+    assert table[2].split()[1:4] == ["G7", "in_force", "undated"]
+    result = cli("query", *args, "--authority", "G7", "--in-force-on", "2022-06-01")
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[1] == (
+        "note: 1 measure adopted by 2022-06-01 entered into force on a date no source gives and is not "
+        "listed: g7-2022-lending-denial")
+    shown = cli("show", *args, "g7-2022-lending-denial").stdout
+    assert "status      in_force (today); in force on a date no source gives" in shown
+    assert "  undated     in_force  (happened; no source read gives the date)" in shown
