@@ -8,6 +8,7 @@ that holds the offending field.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 from .dataset import Dataset
@@ -22,7 +23,7 @@ def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
     today = today or dt.date.today()
     out: list[Problem] = []
     for rule in (_references, _vocabularies, _events, _primary_texts, _sources, _duplicate_lists,
-                 _coverage):
+                 _coverage, _notes):
         out.extend(rule(ds, today))
     return out
 
@@ -260,3 +261,36 @@ def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                 yield doc.problem(("cells",), "missing-cell",
                                   f"no cell for {family.code} × {authority}: add one (complete, partial "
                                   "or none_found)")
+
+
+#: Wording that speaks of how a record was curated rather than of its sources, or names a local
+#: path. Notes are for the dataset's readers: "the official text was not read; the date rests on …".
+CURATION_TALK = re.compile(
+    r"\b(?:this|the|our|that) (?:session|curation|audit)\b|\bsearchable stores?\b|"
+    r"\b(?:our|the|in) searches\b|\bat the time of writing\b|\bcould not be found\b|"
+    r"\bwas not found\b|\bwere not found\b|\bcurator\b|(?:^|\s)(?:/work/|/tmp/|/home/|\.\./shared)|"
+    r"source-articles/", re.I)
+
+
+def _notes(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    def fields(record) -> Iterator[tuple[Loc, str]]:
+        for name in ("notes", "note", "summary"):
+            text = getattr(record, name, None)
+            if text:
+                yield (name,), text
+        for i, e in enumerate(getattr(record, "events", [])):
+            if e.note:
+                yield ("events", i, "note"), e.note
+        for i, link in enumerate(getattr(record, "links", [])):
+            if link.note:
+                yield ("links", i, "note"), link.note
+
+    for kind in ("measures", "instruments", "sources"):
+        for rid, record in getattr(ds, kind).items():
+            for loc, text in fields(record):
+                found = CURATION_TALK.search(text)
+                if found:
+                    yield _problem(ds, kind, rid, loc, "curation-note",
+                                   f"'{found.group().strip()}': notes speak to readers about the record "
+                                   "and its sources (e.g. 'the official text was not read; the date "
+                                   "rests on …'), not about how it was curated or where files lay")

