@@ -8,18 +8,19 @@ other records run afterwards, in checks.py.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .io import Document, read_document
+from .files import DataFile, Unreadable, read_regular, scan, shown
+from .io import Document, parse_bytes
 from .models import (
-    RECORD_KINDS, SINGLE_FILES, Authority, Coverage, Instrument, Measure, Record, Registered, Sector,
-    Source,
+    RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, Record, Registered,
+    Sector, Source,
 )
 
 #: Schema name for each folder of records.
@@ -41,48 +42,19 @@ class Dataset:
     documents: dict[tuple[str, str], Document] = field(default_factory=dict)
     #: name -> the Document of each single file (vocabularies, coverage).
     single_documents: dict[str, Document] = field(default_factory=dict)
+    #: rel path -> (size, mtime_ns, ctime_ns, inode, hash) of exactly the bytes that were parsed.
+    read: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
 
 
-def display(path: Path) -> str:
-    """A path as the user will recognise it: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - other drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
-def discover(root: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """(kind, path) for every record file under root, and problems for misplaced files."""
-    found: list[tuple[str, Path]] = []
-    problems: list[Problem] = []
-    for folder in FOLDER_SCHEMA:
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.iterdir()):
-            if path.name.startswith("."):
-                continue
-            if path.suffix == ".yaml" and path.is_file():
-                found.append((folder, path))
-            elif path.suffix in (".yml", ".json") or path.is_dir():
-                problems.append(Problem(display(path), 1, 1, "", "unexpected-file",
-                                        f"not read: records are '<id>.yaml' files directly in {folder}/"))
-    for name, (relative, _) in SINGLE_FILES.items():
-        path = root / relative
-        if path.is_file():
-            found.append((name, path))
-        else:
-            problems.append(Problem(display(path), 1, 1, "", "missing-file",
-                                    f"the {name} file is missing"))
-    return found, problems
+def file_hash(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def kind_of(path: Path, data: Any) -> str | None:
     """Which record kind a file named on the command line is: by folder, else by its fields."""
     if path.parent.name in FOLDER_SCHEMA:
         return path.parent.name
-    if path.stem in SINGLE_FILES:
+    if path.stem in SINGLE_FILE_MODELS:
         return path.stem
     if isinstance(data, dict):
         if "events" in data:
@@ -94,38 +66,54 @@ def kind_of(path: Path, data: Any) -> str | None:
     return None
 
 
-def load_file(kind: str, path: Path) -> tuple[Document, Record | None]:
-    """Parse and check one file on its own; the record is None when it is not valid."""
-    doc = read_document(path, display(path))
+def read_file(path: Path) -> tuple[Document, tuple[int, int, int, int, str] | None]:
+    """Read and parse one file, once: the Document and the stat and hash of the bytes parsed."""
+    where = shown(path)
+    try:
+        raw, st = read_regular(path)
+    except Unreadable as exc:
+        return Document(where, problems=[Problem(where, 1, 1, "", exc.code, exc.strerror)]), None
+    return parse_bytes(raw, where), (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, file_hash(raw))
+
+
+def check_document(kind: str, doc: Document) -> Record | None:
+    """The record of a parsed document, or None with its problems added to the document."""
     if doc.problems:
-        return doc, None
+        return None
     # The model (compiled, fast) decides; the JSON Schema, which accepts exactly the same
     # documents (tests/test_schema.py), runs only on failure, for its better messages.
-    model = RECORD_KINDS.get(kind) or SINGLE_FILES[kind][1]
+    model = RECORD_KINDS.get(kind) or SINGLE_FILE_MODELS[kind]
     record, problems = model_problems(doc, model)
     if record is None:
         doc.problems.extend(schema_problems(doc, FOLDER_SCHEMA.get(kind, kind)) or problems)
-    return doc, record
+    return record
 
 
 def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, list[Problem]]:
     """Read every file of the dataset (and `extra` files named by the user) into a Dataset."""
     dataset = Dataset(root)
-    files, problems = discover(root)
-    seen = {path.resolve() for _, path in files}
+    files, problems = scan(root)
+    seen = {f.path.resolve() for f in files}
+    documents: list[tuple[DataFile, Document]] = []
+    for data_file in files:
+        doc, read = read_file(data_file.path)
+        if read:
+            dataset.read[data_file.rel] = read
+        documents.append((data_file, doc))
     for path in extra or []:
         if path.resolve() in seen:
             continue
-        doc = read_document(path, display(path))
+        doc, _ = read_file(path)
         kind = kind_of(path, doc.data)
         if kind is None:
             problems.append(doc.problems[0] if doc.problems else Problem(
                 doc.path, 1, 1, "", "unknown-kind",
                 "cannot tell what record this is: put it in measures/, sources/ or instruments/"))
             continue
-        files.append((kind, path))
-    for kind, path in files:
-        doc, record = load_file(kind, path)
+        documents.append((DataFile(kind, path, shown(path)), doc))
+    for data_file, doc in documents:
+        kind, path = data_file.kind, data_file.path
+        record = check_document(kind, doc)
         problems.extend(doc.problems)
         if record is None:
             continue
@@ -142,7 +130,7 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
             if path.stem != record.id:
                 problems.append(doc.problem(("id",), "id-mismatch",
                                             f"id '{record.id}' differs from the file name "
-                                            f"'{path.name}': rename the file to '{record.id}.yaml'"))
+                                            f"'{shown(path.name)}': rename the file to '{record.id}.yaml'"))
         elif isinstance(record, Coverage):
             dataset.single_documents[kind] = doc
             dataset.coverage = record

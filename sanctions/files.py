@@ -1,12 +1,20 @@
-"""Where the data lives, and writing files without ever leaving half of one behind."""
+"""Where the data lives; which files are the dataset's; reading them safely; writing atomically.
+
+The dataset's files are regular files inside the data folder: `scan()` is the one definition,
+shared by `validate`, the cache and everything else. A symbolic link, FIFO, device, loop or
+unreadable entry is a located problem, never followed, never read, and never echoed.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import Problem, UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -55,3 +63,168 @@ def write_atomic(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+#: Folders of records (one file per record) and the files that hold one document each.
+RECORD_FOLDERS = ("measures", "sources", "instruments")
+SINGLE_FILES = {"authorities": "vocabularies/authorities.yaml", "sectors": "vocabularies/sectors.yaml",
+                "coverage": "coverage.yaml"}
+MAX_FILE_BYTES = 512 * 1024
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of the dataset: what it holds (a folder of records, or a single file's name)."""
+
+    kind: str
+    path: Path
+    rel: str
+    """Its path inside the data folder, with '/': the name the cache and messages use."""
+
+
+def shown(path: Path | str) -> str:
+    """A path as the user will recognise it (relative to the working directory when inside it),
+    with control characters escaped so that a file name cannot forge a line of output."""
+    text = str(path)
+    try:
+        rel = os.path.relpath(text)
+        text = text if rel.startswith("..") else rel
+    except ValueError:  # pragma: no cover - other drive on Windows
+        pass
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def _problem(path: Path, code: str, message: str) -> Problem:
+    return Problem(shown(path), 1, 1, "", code, message)
+
+
+def _kind_of_entry(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_regular(path: Path, mode: int) -> Problem:
+    return _problem(path, "not-a-regular-file",
+                    f"{_kind_of_entry(mode)}: the dataset's files must be regular files inside the "
+                    "data folder (replace it with the file itself)")
+
+
+def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
+    """Every file of the dataset under `root`, in a stable order, and a problem for every entry
+    that is not one (misnamed, a link, a FIFO, a device, unreadable)."""
+    files: list[DataFile] = []
+    problems: list[Problem] = []
+    for folder in RECORD_FOLDERS:
+        directory = root / folder
+        try:
+            mode = os.lstat(directory).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append(_problem(directory, "unreadable", f"cannot read: {exc.strerror}"))
+            continue
+        if not stat.S_ISDIR(mode):
+            problems.append(_not_regular(directory, mode) if stat.S_ISLNK(mode) else
+                            _problem(directory, "unexpected-file", f"{folder} must be a folder"))
+            continue
+        try:
+            with os.scandir(directory) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(_problem(directory, "unreadable", f"cannot list the folder: {exc.strerror}"))
+            continue
+        for entry in listed:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if _CONTROL.search(entry.name):
+                problems.append(_problem(path, "bad-file-name",
+                                         "the file name holds control characters: rename the file"))
+                continue
+            suffix = path.suffix.lower()
+            if entry.is_symlink():
+                problems.append(_not_regular(path, stat.S_IFLNK))
+            elif entry.is_dir(follow_symlinks=False):
+                problems.append(_problem(path, "unexpected-file",
+                                         f"not read: records are '<id>.yaml' files directly in {folder}/"))
+            elif suffix in (".yaml", ".yml", ".json") and path.suffix != ".yaml":
+                problems.append(_problem(path, "unexpected-file",
+                                         f"not read: records are '<id>.yaml' files directly in {folder}/"))
+            elif path.suffix == ".yaml":
+                if entry.is_file(follow_symlinks=False):
+                    files.append(DataFile(folder, path, f"{folder}/{entry.name}"))
+                else:
+                    try:
+                        problems.append(_not_regular(path, entry.stat(follow_symlinks=False).st_mode))
+                    except OSError as exc:
+                        problems.append(_problem(path, "unreadable", f"cannot read: {exc.strerror}"))
+    for name, relative in SINGLE_FILES.items():
+        path = root / relative
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            problems.append(_problem(path, "missing-file", f"the {name} file is missing"))
+            continue
+        except OSError as exc:
+            problems.append(_problem(path, "unreadable", f"cannot read: {exc.strerror}"))
+            continue
+        if stat.S_ISREG(mode):
+            files.append(DataFile(name, path, relative))
+        else:
+            problems.append(_not_regular(path, mode))
+    return files, problems
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 1 << 20)
+    except OSError as exc:
+        raise Unreadable("unreadable", f"cannot read: {exc.strerror}") from None
+
+
+class Unreadable(OSError):
+    """A dataset file that cannot be read as one: `code` names why, `strerror` says it in a line."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(0, message)
+        self.code = code
+
+
+def read_regular(path: Path) -> tuple[bytes, os.stat_result]:
+    """A regular file's bytes and the stat of the very file read, opened without following a link
+    and without blocking on a FIFO. OSError (with a one-line reason) for anything else."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == getattr(os, "ELOOP", -1):
+            raise Unreadable("not-a-regular-file",
+                             "a symbolic link: the dataset's files must be regular files") from None
+        raise Unreadable("unreadable", f"cannot read: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable("not-a-regular-file",
+                             f"{_kind_of_entry(st.st_mode)}: the dataset's files must be regular files")
+        if st.st_size > MAX_FILE_BYTES:
+            raise Unreadable("file-too-large", f"file is {st.st_size} bytes; the limit is {MAX_FILE_BYTES}")
+        chunks, size = [], 0
+        while chunk := _read(fd):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise Unreadable("file-too-large", f"file is over {MAX_FILE_BYTES} bytes")
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .files import MAX_FILE_BYTES
 
-MAX_FILE_BYTES = 512 * 1024
 MAX_DEPTH = 32
 
 try:  # libyaml is in every PyYAML wheel; the pure-Python parser is only a fallback.
@@ -103,19 +103,14 @@ class _Refused(Exception):
 
 def read_document(path: Path, display_path: str | None = None) -> Document:
     """Read one YAML file. Never raises for bad content: problems are recorded on the Document."""
-    shown = display_path or str(path)
-    doc = Document(shown)
+    from .files import Unreadable, read_regular, shown as show
+
+    where = display_path or show(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            doc.problems.append(Problem(shown, 1, 1, "", "file-too-large",
-                                        f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"))
-            return doc
-        raw = path.read_bytes()
-    except OSError as exc:
-        doc.problems.append(Problem(shown, 1, 1, "", "file-unreadable", exc.strerror or str(exc)))
-        return doc
-    return parse_bytes(raw, shown)
+        raw, _ = read_regular(path)
+    except Unreadable as exc:
+        return Document(where, problems=[Problem(where, 1, 1, "", exc.code, exc.strerror)])
+    return parse_bytes(raw, where)
 
 
 def parse_bytes(raw: bytes, shown: str) -> Document:

@@ -341,9 +341,9 @@ RECORD_KINDS: dict[str, type[Record]] = {
     "sources": Source,
     "instruments": Instrument,
 }
-#: Files that hold one document each, by name: where the file lives and its model.
-SINGLE_FILES: dict[str, tuple[str, type[Record]]] = {
-    "authorities": ("vocabularies/authorities.yaml", Authorities),
-    "sectors": ("vocabularies/sectors.yaml", Sectors),
-    "coverage": ("coverage.yaml", Coverage),
+#: Files that hold one document each, by name (where they live: files.SINGLE_FILES).
+SINGLE_FILE_MODELS: dict[str, type[Record]] = {
+    "authorities": Authorities,
+    "sectors": Sectors,
+    "coverage": Coverage,
 }

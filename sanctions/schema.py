@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .models import RECORD_KINDS, SINGLE_FILES, Record
+from .models import RECORD_KINDS, SINGLE_FILE_MODELS, Record
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -20,7 +20,7 @@ SCHEMA_NAMES: dict[str, type[Record]] = {
     "measure": RECORD_KINDS["measures"],
     "source": RECORD_KINDS["sources"],
     "instrument": RECORD_KINDS["instruments"],
-    **{name: model for name, (_, model) in SINGLE_FILES.items()},
+    **SINGLE_FILE_MODELS,
 }
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from .checks import run_checks
-from .dataset import Dataset, display, load_dataset
+from .dataset import Dataset, load_dataset
+from .files import shown
 from .errors import DataError, Problem, UsageError
 
 
@@ -21,7 +22,7 @@ def validate(root: Path, paths: list[Path] | None = None,
     dataset, problems = load_dataset(root, extra=named)
     problems = problems + run_checks(dataset, today)
     if named:
-        wanted = {display(p) for p in named}
+        wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]
     return sorted(set(problems))
 
