@@ -1,9 +1,16 @@
-"""The built database, cached by content so that repeated commands never re-parse YAML.
+"""The built database, cached so that repeated commands never re-parse YAML, and never stale.
 
-The key hashes every data file and the code that shapes the database, so a cache is never stale.
-Files live in the user's cache directory (SANCTIONS_CACHE_DIR overrides), are written to a
-temporary name and renamed into place (two processes building at once both succeed), and are
-rebuilt when unreadable. When nothing can be written, the database is built in memory instead.
+Layout: everything lives in `<cache dir>/sanctions-db-1/` (SANCTIONS_CACHE_DIR or the user cache
+dir), named by patterns only this module writes: `<dataset>-<key>.duckdb` (one live database per
+dataset folder), `<dataset>.index.json` and temporary `.<name>.tmp` files. Nothing else there is
+ever touched, so pointing SANCTIONS_CACHE_DIR at a busy folder is safe.
+
+The key hashes exactly the bytes that were parsed (each file is read once: hashed and parsed from
+the same bytes) and every module of the package. The index remembers each file's stat with its
+hash, as git's index does: when no file's size, mtime, ctime or inode changed, and none changed so
+close to the index's writing that a same-timestamp edit could hide, the key is known without
+reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
+no check at all. A database whose file, size or stored key disagrees with the index is rebuilt.
 """
 
 from __future__ import annotations
@@ -11,127 +18,206 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import tempfile
+import time
 import uuid
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from . import __version__
-from .files import PACKAGE_DIR
+from .errors import UsageError
+from .files import PACKAGE_DIR, scan
 
-#: Modules whose code decides what the database holds.
-CODE_FILES = ("models.py", "lifecycle.py", "flat_tables.py", "db.py", "checks.py", "dataset.py", "io.py")
-DATA_FOLDERS = ("measures", "sources", "instruments", "vocabularies")
-KEEP = 8  # cached databases kept; older ones are removed
+FOLDER = "sanctions-db-1"
+RACY_NS = 2_000_000_000  # files changed this close to the index's writing are re-hashed
+KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
+_DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
+_INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.index\.json$")
+_TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
+
+Entry = list  # [size, mtime_ns, ctime_ns, inode, hash]
 
 
 def cache_dir() -> Path:
+    """Where databases are kept: $SANCTIONS_CACHE_DIR, else the user's cache directory."""
     chosen = os.environ.get("SANCTIONS_CACHE_DIR")
     if chosen:
-        return Path(chosen)
+        try:
+            chosen.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError("SANCTIONS_CACHE_DIR is not valid UTF-8",
+                             hint="name a folder whose path is UTF-8") from None
+        return Path(chosen) / FOLDER
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("sanctions", appauthor=False))
+    return Path(platformdirs.user_cache_dir("sanctions", appauthor=False)) / FOLDER
 
 
-RACY_NS = 2_000_000_000  # files changed this close to the memo's writing are always re-read
-
-
-def fingerprint(root: Path) -> str:
-    """A content hash of the dataset and of the code that builds its database.
-
-    Each file's own hash is remembered with its (size, mtime, ctime, inode), as git's index does:
-    any write changes ctime, so an unchanged stat means unchanged content and the file need not
-    be read again. Files modified within RACY_NS of the memo are re-read regardless.
-    """
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(__version__.encode())
-    for name in CODE_FILES:
-        digest.update((PACKAGE_DIR / name).read_bytes())
-    memo_path = cache_dir() / "index" / (hashlib.blake2b(str(root.resolve()).encode(),
-                                                         digest_size=8).hexdigest() + ".json")
-    memo, written = _read_memo(memo_path)
-    fresh: dict[str, list] = {}
-    for folder in DATA_FOLDERS:
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        with os.scandir(directory) as entries:
-            files = sorted((e for e in entries if e.name.endswith(".yaml")), key=lambda e: e.name)
-        for entry in files:
-            rel = f"{folder}/{entry.name}"
-            st = entry.stat()
-            key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-            old = memo.get(rel)
-            if old and old[:4] == key and max(st.st_mtime_ns, st.st_ctime_ns) < written - RACY_NS:
-                file_hash = old[4]
-            else:
-                file_hash = hashlib.blake2b(Path(entry.path).read_bytes(), digest_size=16).hexdigest()
-            fresh[rel] = [*key, file_hash]
-            digest.update(f"\0{rel}\0{file_hash}".encode())
-    if fresh != memo:
-        _write_memo(memo_path, fresh)
+@cache
+def code_hash() -> str:
+    """Every module of the package: a new module or any edit gives new databases."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def _read_memo(path: Path) -> tuple[dict[str, list], int]:
-    try:
-        written = path.stat().st_mtime_ns
-        return json.loads(path.read_text()), written
-    except (OSError, ValueError):
-        return {}, 0
+def dataset_id(root: Path) -> str:
+    return hashlib.blake2b(str(root.resolve()).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
-def _write_memo(path: Path, files: dict[str, list]) -> None:
-    from .files import write_atomic
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(files))
-    except OSError:
-        pass  # an unwritable cache only costs reading the files again next time
+def key_of(files: dict[str, Entry]) -> str:
+    """The database key: the code, and each file's name and the hash of the bytes parsed."""
+    digest = hashlib.blake2b(code_hash().encode(), digest_size=16)
+    for rel in sorted(files):
+        digest.update(f"\0{rel}\0{files[rel][4]}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
-def _usable(path: Path) -> duckdb.DuckDBPyConnection | None:
+def immutable(root: Path) -> bool:
+    """The dataset shipped inside an installed package: it never changes under us."""
+    return root.resolve() == (PACKAGE_DIR / "_data").resolve()
+
+
+@dataclass
+class Index:
+    """What the last build read: each file's stat and hash, the key, and the database's stat."""
+
+    key: str
+    code: str
+    files: dict[str, Entry]
+    db: list[int]   # [size, mtime_ns] of the database file when written
+    written: int    # when the index was written (ns)
+
+    @classmethod
+    def read(cls, path: Path) -> Index | None:
+        """The index, or None when missing, unreadable or malformed in any way."""
+        try:
+            data = json.loads(path.read_bytes())
+            files = data["files"]
+            ok = (isinstance(data["key"], str) and isinstance(data["code"], str) and isinstance(files, dict)
+                  and all(isinstance(v, list) and len(v) == 5 and all(isinstance(x, int) for x in v[:4])
+                          and isinstance(v[4], str) for v in files.values())
+                  and isinstance(data["db"], list) and len(data["db"]) == 2
+                  and isinstance(data["written"], int))
+            return cls(data["key"], data["code"], files, data["db"], data["written"]) if ok else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def write(self, path: Path) -> None:
+        from .files import write_atomic
+
+        write_atomic(path, json.dumps({"key": self.key, "code": self.code, "files": self.files,
+                                       "db": self.db, "written": self.written}))
+
+
+def _stat_entry(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def fresh_key(root: Path, index: Index | None) -> str | None:
+    """The key of the data as it is now, when the index proves it without reading any file."""
+    if index is None or index.code != code_hash():
+        return None
+    if immutable(root):
+        return index.key
+    files, problems = scan(root)
+    if problems or len(files) != len(index.files):
+        return None
+    for f in files:
+        old = index.files.get(f.rel)
+        try:
+            now = _stat_entry(f.path.lstat())
+        except OSError:
+            return None
+        if old is None or old[:4] != now or max(now[1], now[2]) >= index.written - RACY_NS:
+            return None
+    return index.key
+
+
+def _db_stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _open(path: Path, key: str, index: Index) -> duckdb.DuckDBPyConnection | None:
+    """The database, if it is the one the index describes and answers as expected."""
     from .db import open_readonly
 
     try:
+        if _db_stat(path) != index.db:
+            return None
         con = open_readonly(path)
-        con.execute("SELECT count(*) FROM measures").fetchone()
+    except (OSError, duckdb.Error):
+        return None
+    try:
+        if con.execute("SELECT key FROM dataset_meta").fetchone() != (key,):
+            raise duckdb.Error("wrong key")
         return con
-    except (duckdb.Error, OSError):
+    except duckdb.Error:
+        con.close()
         return None
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:
     """A read-only, sandboxed connection to the dataset's database, built first if needed."""
     directory = cache_dir()
-    path = directory / f"{fingerprint(root)}.duckdb"
-    if path.exists():
-        con = _usable(path)
+    ident = dataset_id(root)
+    index_path = directory / f"{ident}.index.json"
+    index = Index.read(index_path)
+    key = fresh_key(root, index)
+    if key is not None and index is not None:
+        con = _open(directory / f"{ident}-{key}.duckdb", key, index)
         if con is not None:
             return con
-        _remove(path)  # corrupt or from an incompatible DuckDB: rebuild it
-    return _build(root, directory, path)
+    return _build(root, directory, ident, index_path)
 
 
-def _build(root: Path, directory: Path, path: Path) -> duckdb.DuckDBPyConnection:
+def _build(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.DuckDBPyConnection:
     from . import db
     from .flat_tables import build_rows
     from .validate import load_valid
 
-    rows = build_rows(load_valid(root))
-    tmp = directory / f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    dataset = load_valid(root)
+    files = {rel: list(entry) for rel, entry in dataset.read.items()}
+    key = key_of(files)
+    rows = build_rows(dataset)
+    path = directory / f"{ident}-{key}.duckdb"
+    tmp = directory / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        db.build(tmp, rows)
+        db.build(tmp, rows, key)
         os.replace(tmp, path)
+        index = Index(key, code_hash(), files, _db_stat(path), time.time_ns())
+        index.write(index_path)
     except (OSError, duckdb.Error):
         _remove(tmp)
-        return db.open_in_memory(rows)
+        return _private_copy(rows, key)
     _prune(directory, keep=path)
-    con = _usable(path)
-    return con if con is not None else db.open_in_memory(rows)
+    con = _open(path, key, index)
+    return con if con is not None else _private_copy(rows, key)
+
+
+def _private_copy(rows: dict, key: str) -> duckdb.DuckDBPyConnection:
+    """When the cache cannot be written: a database file of this process's own, opened read-only
+    exactly like the cached one (nothing in memory is writable)."""
+    from . import db
+
+    folder = Path(tempfile.mkdtemp(prefix="sanctions-"))
+    path = folder / "dataset.duckdb"
+    try:
+        db.build(path, rows, key)
+        return db.open_readonly(path)
+    finally:
+        _remove(path)  # the open connection keeps the file's data until it closes
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _remove(path: Path) -> None:
@@ -143,9 +229,33 @@ def _remove(path: Path) -> None:
 
 
 def _prune(directory: Path, keep: Path) -> None:
+    """Remove this dataset's older databases, and the databases of all but the KEEP_DATASETS most
+    recently built datasets; only files whose names this module writes are considered."""
     try:
-        built = sorted(directory.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+        names = os.listdir(directory)
     except OSError:
         return
-    for old in [p for p in built if p != keep][KEEP - 1:]:
-        _remove(old)
+    ident = keep.name[:16]
+    dated: dict[str, float] = {}
+    for name in names:
+        path = directory / name
+        match = _DB_NAME.match(name)
+        if match and path != keep and not name.startswith(keep.name):
+            if match.group(1) == ident:
+                _remove(path)
+                continue
+            try:
+                dated[match.group(1)] = max(dated.get(match.group(1), 0), path.stat().st_mtime)
+            except OSError:
+                pass
+        elif _TMP_NAME.match(name):
+            try:
+                if time.time() - path.stat().st_mtime > 3600:  # a crashed build's leftovers
+                    path.unlink()
+            except OSError:
+                pass
+    for old in sorted(dated, key=dated.get, reverse=True)[KEEP_DATASETS - 1:]:
+        for name in names:
+            match = _DB_NAME.match(name) or _INDEX_NAME.match(name)
+            if match and match.group(1) == old:
+                _remove(directory / name)

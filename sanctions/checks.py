@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from .dataset import Dataset
 from .errors import Problem
 from .lifecycle import order_problems
-from .models import PRIMARY_SOURCE_KINDS, Citation, EventKind, Measure
+from .models import PRIMARY_SOURCE_KINDS, Citation, EventKind, LinkRelation, Measure
+from .vocab import SCHEDULABLE_EVENTS
 
 Loc = tuple
 
@@ -23,7 +24,7 @@ def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
     today = today or dt.date.today()
     out: list[Problem] = []
     for rule in (_references, _vocabularies, _events, _primary_texts, _sources, _duplicate_lists,
-                 _coverage, _notes):
+                 _coverage, _notes, _cycles, _hosts):
         out.extend(rule(ds, today))
     return out
 
@@ -125,6 +126,14 @@ def _events(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                 yield _problem(ds, "measures", mid, ("events", i, "date"), "date-mismatch",
                                f"'{e.kind.value}' on {e.date} but instrument '{inst.id}' "
                                f"says {expected}")
+        for i, e in enumerate(m.events):
+            if e.kind.value not in SCHEDULABLE_EVENTS and e.date > today:
+                yield _problem(ds, "measures", mid, ("events", i, "date"), "future-date",
+                               f"'{e.kind.value}' on {e.date} is after today: only an entry into force, "
+                               "a wind-down's end or an expiry may be scheduled ahead")
+            elif e.date > today.replace(year=today.year + 25):
+                yield _problem(ds, "measures", mid, ("events", i, "date"), "future-date",
+                               f"{e.date} is more than 25 years ahead: check the year")
     for sid, s in ds.sources.items():
         if s.accessed > today:
             yield _problem(ds, "sources", sid, ("accessed",), "future-date",
@@ -294,3 +303,86 @@ def _notes(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                                    f"'{found.group().strip()}': notes speak to readers about the record "
                                    "and its sources (e.g. 'the official text was not read; the date "
                                    "rests on …'), not about how it was curated or where files lay")
+
+
+def _cycle_starts(edges: dict[str, list[str]]) -> list[list[str]]:
+    """Each cycle of a directed graph once, as the list of its nodes (smallest first)."""
+    cycles, state = [], {}
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        stack = [(start, iter(edges.get(start, [])))]
+        path, on_path = [start], {start}
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                on_path.discard(node)
+                state[node] = 2
+            elif child in on_path:
+                cycle = path[path.index(child):]
+                k = cycle.index(min(cycle))
+                cycles.append(cycle[k:] + cycle[:k])
+            elif not state.get(child) and child in edges:
+                state[child] = 1
+                stack.append((child, iter(edges.get(child, []))))
+                path.append(child)
+                on_path.add(child)
+    return sorted(map(list, {tuple(c) for c in cycles}))
+
+
+def _cycles(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    """A measure cannot supersede or amend itself through others; nor can an instrument."""
+    for relation in (LinkRelation.supersedes, LinkRelation.amends):
+        edges = {mid: [link.measure for link in m.links if link.relation is relation]
+                 for mid, m in ds.measures.items()}
+        for cycle in _cycle_starts(edges):
+            if len(cycle) == 1:
+                continue  # a link to itself is reported as self-link
+            m = ds.measures[cycle[0]]
+            index = next(i for i, link in enumerate(m.links) if link.relation is relation
+                         and link.measure in cycle)
+            yield _problem(ds, "measures", cycle[0], ("links", index, "measure"), "link-cycle",
+                           f"'{relation.value}' links go round in a circle: "
+                           + " -> ".join(cycle + [cycle[0]]))
+    edges = {iid: list(i.amends) for iid, i in ds.instruments.items()}
+    for cycle in _cycle_starts(edges):
+        inst = ds.instruments[cycle[0]]
+        index = next(i for i, other in enumerate(inst.amends) if other in cycle)
+        yield _problem(ds, "instruments", cycle[0], ("amends", index), "link-cycle",
+                       "'amends' goes round in a circle: " + " -> ".join(cycle + [cycle[0]]))
+
+
+def _scripts(label: str) -> set[str]:
+    import unicodedata
+
+    return {unicodedata.name(ch, "UNKNOWN").split()[0] for ch in label if ch.isalpha()}
+
+
+def mixed_script_host(url: str) -> str | None:
+    """The host of `url` when one of its labels mixes scripts (an IDN homograph such as 'аpple')."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit(":", 1)[0]
+    for label in host.split("."):
+        if label.lower().startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                return host
+        if len(_scripts(label)) > 1:
+            return host
+    return None
+
+
+def _hosts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    for kind, fields in (("sources", ("url", "archived_url")), ("instruments", ("url",))):
+        for rid, record in getattr(ds, kind).items():
+            for name in fields:
+                url = getattr(record, name)
+                host = url and mixed_script_host(url)
+                if host:
+                    yield _problem(ds, kind, rid, (name,), "mixed-script-host",
+                                   f"the host {host!r} mixes scripts (letters of one alphabet disguised "
+                                   "as another): give the address as the publisher writes it")

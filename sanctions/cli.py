@@ -10,6 +10,7 @@ that need them, so start-up stays light.
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import typer
 
 from .errors import SanctionsError
 from .filters import FILTERS
+from .limits import SQL_TIMEOUT
 from .render import REPORT, ROWS, Format, safe
 
 
@@ -36,6 +38,13 @@ class Boundary(typer.core.TyperGroup):
              **kwargs: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
+        for arg in argv:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = os.fsencode(arg).decode("utf-8", "backslashreplace")
+                _error(f"error: an argument is not valid UTF-8: {shown} (hint: give arguments in UTF-8)")
+                sys.exit(2)
         try:
             code = super().main(argv, *rest, standalone_mode=False, **kwargs)
         except SanctionsError as exc:
@@ -43,9 +52,6 @@ class Boundary(typer.core.TyperGroup):
                 traceback.print_exc()
             _error(f"error: {exc}")
             code = exc.exit_code
-        except (KeyboardInterrupt, typer.Abort):
-            _error("interrupted")
-            code = 130
         except _ClickException as exc:
             if not argv:  # bare `sanctions`: the help, as a usage error
                 typer.echo(exc.format_message())
@@ -60,6 +66,15 @@ class Boundary(typer.core.TyperGroup):
             _error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)")
             code = 1
         sys.exit(code if isinstance(code, int) else 0)
+
+
+    def invoke(self, ctx: Any) -> Any:
+        """Ctrl-C anywhere in a command: one line, exit 130 (typer would exit silently)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _error("interrupted")
+            raise typer.Exit(130) from None
 
 
 def _error(message: str) -> None:
@@ -311,6 +326,8 @@ def coverage(
 def sql(
     statement: Annotated[str, typer.Argument(metavar="QUERY", help="One SELECT statement.")],
     format: RowFormatOpt = RowFormat.table,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=0.1,
+                                           help="Stop the query after this long.")] = SQL_TIMEOUT,
     wide: WideOpt = False,
     data: DataOpt = None,
     debug: DebugOpt = False,
@@ -319,7 +336,7 @@ def sql(
     Tables fit the terminal: long values wrap, IDs stay whole."""
     from .queries import run_sql
 
-    columns, rows = run_sql(_connect(data), statement)
+    columns, rows = run_sql(_connect(data), statement, timeout)
     whole = [c for c in columns if c == "id" or c.endswith("_id") or c in ("date", "code")]
     _emit(columns, rows, format, wrap_cells=True, whole=whole, wide=wide)
 

@@ -12,14 +12,16 @@ from typing import Any
 import duckdb
 
 from . import vocab
+from .limits import SQL_MEMORY
 
-#: No files, network, extensions or settings changes for whoever holds a connection.
+#: No files, network, extensions or settings changes for whoever holds a connection; bounded memory.
 SANDBOX = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
     "allow_unsigned_extensions": False,
+    "memory_limit": SQL_MEMORY,
     "lock_configuration": True,
 }
 
@@ -144,11 +146,15 @@ def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> N
     con.execute(VIEWS)
 
 
-def build(path: Path, rows: dict[str, list[tuple]]) -> None:
+def build(path: Path, rows: dict[str, list[tuple]], key: str) -> None:
     """Create the database file at `path` (which must not exist) from table rows."""
     con = duckdb.connect(str(path))
     try:
         _populate(con, rows)
+        con.execute("CREATE TABLE dataset_meta (key VARCHAR NOT NULL)")
+        con.execute("COMMENT ON TABLE dataset_meta IS 'The cache key of this build (internal).'")
+        con.execute("COMMENT ON COLUMN dataset_meta.key IS 'Hash of the code and of the bytes read.'")
+        con.execute("INSERT INTO dataset_meta VALUES (?)", [key])
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -156,12 +162,3 @@ def build(path: Path, rows: dict[str, list[tuple]]) -> None:
 
 def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=dict(SANDBOX))
-
-
-def open_in_memory(rows: dict[str, list[tuple]]) -> duckdb.DuckDBPyConnection:
-    """For when no cache can be written: build in memory, then lock the connection down."""
-    con = duckdb.connect(":memory:")
-    _populate(con, rows)
-    for key, value in SANDBOX.items():
-        con.execute(f"SET {key} = {str(value).lower()}")
-    return con

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem, UsageError
+from .limits import MAX_FILE_BYTES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -69,7 +70,6 @@ def write_atomic(path: Path, text: str) -> None:
 RECORD_FOLDERS = ("measures", "sources", "instruments")
 SINGLE_FILES = {"authorities": "vocabularies/authorities.yaml", "sectors": "vocabularies/sectors.yaml",
                 "coverage": "coverage.yaml"}
-MAX_FILE_BYTES = 512 * 1024
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 

@@ -16,9 +16,8 @@ from typing import Any
 import yaml
 
 from .errors import Problem
-from .files import MAX_FILE_BYTES
+from .limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NUMBER_DIGITS
 
-MAX_DEPTH = 32
 
 try:  # libyaml is in every PyYAML wheel; the pure-Python parser is only a fallback.
     _Parser: Any = yaml.CSafeLoader
@@ -39,8 +38,18 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
+#: Characters no value may hold: C0 controls but tab and newline, DEL, C1, bidi overrides.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def resolve_plain(text: str) -> Any:
-    """The value of a plain scalar under the YAML 1.2 core schema (no timestamps, no yes/no)."""
+    """The value of a plain scalar under the YAML 1.2 core schema (no timestamps, no yes/no).
+
+    ValueError for a number written with more than MAX_NUMBER_DIGITS characters: converting it
+    would be slow or lossy, and no field holds one."""
+    if len(text) > MAX_NUMBER_DIGITS and (_INT10.match(text) or _INT8.match(text) or _INT16.match(text)
+                                          or _FLOAT.match(text)):
+        raise ValueError(len(text))
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -194,7 +203,17 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
             raise _Refused(event.start_mark, "yaml-tag",
                            f"tags ({event.tag}) are not allowed: remove the tag", here)
         if kind is yaml.ScalarEvent:
-            value: Any = event.value if event.style else resolve_plain(event.value)
+            bad = _UNSAFE.search(event.value)
+            if bad:
+                raise _Refused(event.start_mark, "control-character",
+                               f"U+{ord(bad.group()):04X} is not allowed: control characters and "
+                               "bidirectional overrides could disguise the text", here)
+            try:
+                value: Any = event.value if event.style else resolve_plain(event.value)
+            except ValueError:
+                raise _Refused(event.start_mark, "number-too-long",
+                               f"a number of {len(event.value)} characters: no field takes one; "
+                               "write it in quotes if it is text", here) from None
         elif kind is yaml.MappingStartEvent:
             value = {}
         else:
@@ -208,6 +227,9 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
                     raise _Refused(event.start_mark, "yaml-complex-key",
                                    "keys must be plain words, not mappings or lists", parent)
                 key = event.value
+                if "\n" in key or "\t" in key:
+                    raise _Refused(event.start_mark, "control-character",
+                                   "keys are single words: no newline or tab", parent)
                 if key == "<<" and not event.style:
                     raise _Refused(event.start_mark, "yaml-merge-key",
                                    "merge keys (<<) are not allowed: write the fields out", parent)
@@ -236,3 +258,25 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
                                f"nesting deeper than {MAX_DEPTH} levels", path)
             stack.append([value, path, None, None])
     return root, locations
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes YAML that reads back the same under YAML 1.2: a string that the 1.2 core schema
+    would take for something else ('NO' is fine, '0e00' or '1_0' are not) is quoted."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    try:
+        plain = isinstance(resolve_plain(value), str)
+    except ValueError:
+        plain = False
+    style = None if plain else "'"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(data: Any) -> str:
+    """`data` as YAML text that `parse_bytes` reads back equal (block style, keys in order)."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)

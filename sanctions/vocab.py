@@ -40,6 +40,9 @@ STATUSES = Vocabulary("Status", "Where a measure stood on a given day.", (
     "requested", "considered", "threatened", "announced", "adopted", "in_force", "suspended",
     "lifted", "expired"))
 
+#: Event kinds that may be scheduled ahead of today; every other kind has happened when recorded.
+SCHEDULABLE_EVENTS = frozenset({"in_force", "wind_down_ends", "expired"})
+
 DATE_BASES = Vocabulary(
     "DateBasis", "Whether an event's date is when it happened or only when a source reported it.",
     ("occurred", "reported"))

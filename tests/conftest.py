@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from sanctions.cli import app
+
+# Property tests: a fixed seed and a bounded number of examples by default, so that the suite is
+# fast and reproducible; HYPOTHESIS_PROFILE=thorough runs many more, with a fresh seed each time.
+settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

@@ -1,4 +1,5 @@
-"""The database cache: content-keyed, never stale, atomic, and self-healing."""
+"""The database cache: keyed by exactly the bytes parsed, never stale, never destructive,
+atomic, bounded, and self-healing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctions import cache
+from sanctions import cache, files
 from sanctions.errors import DataError
 
 from conftest import REPO
@@ -17,102 +18,186 @@ from conftest import REPO
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(directory))
-    return directory
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / cache.FOLDER
 
 
 def count(con) -> int:
     return con.execute("SELECT count(*) FROM measures").fetchone()[0]
 
 
-def test_built_once_then_reused(cache_dir, good_copy):
+def title(con, measure_id: str = "g7-2022-lending-denial") -> str:
+    return con.execute("SELECT title FROM measures WHERE id = ?", [measure_id]).fetchone()[0]
+
+
+def databases(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.duckdb"))
+
+
+def test_built_once_then_reused_without_reading_any_file(cache_dir, good_copy, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # the index is trusted at once, as seconds later
     con = cache.connect(good_copy)
-    [built] = list(cache_dir.glob("*.duckdb"))
-    mtime = built.stat().st_mtime_ns
+    [built] = databases(cache_dir)
+    assert count(con) == 8
     con.close()
-    again = cache.connect(good_copy)
-    assert count(again) == 8
-    assert list(cache_dir.glob("*.duckdb")) == [built] and built.stat().st_mtime_ns == mtime
-
-
-def test_any_change_of_content_gives_a_new_database(cache_dir, good_copy):
+    monkeypatch.setattr(files, "read_regular", lambda path: pytest.fail(f"{path} was read"))
     assert count(cache.connect(good_copy)) == 8
-    target = good_copy / "measures" / "g7-2022-lending-denial.yaml"
-    target.write_text(target.read_text().replace("title: Deny financing", "title: Refuse financing"))
-    con = cache.connect(good_copy)
-    assert con.execute("SELECT title FROM measures WHERE id = 'g7-2022-lending-denial'").fetchone() == (
-        "Refuse financing from international lenders",)
-    assert len(list(cache_dir.glob("*.duckdb"))) == 2
+    assert databases(cache_dir) == [built]
 
 
-def test_touching_a_file_without_changing_it_reuses_the_cache(cache_dir, good_copy):
+def test_any_change_of_content_gives_one_new_database_and_the_old_is_removed(cache_dir, good_copy):
     cache.connect(good_copy).close()
+    [first] = databases(cache_dir)
     path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
-    os.utime(path, (1, 1))
-    cache.connect(good_copy).close()
-    assert len(list(cache_dir.glob("*.duckdb"))) == 1
+    path.write_text(path.read_text().replace("Deny financing", "Refuse financing"))
+    con = cache.connect(good_copy)
+    assert title(con).startswith("Refuse financing")
+    assert [p.name for p in databases(cache_dir)] != [first.name]
+    assert len(databases(cache_dir)) == 1  # one live database per dataset
+
+
+def test_an_edit_during_a_build_is_never_served_for_other_content(cache_dir, good_copy, monkeypatch):
+    """The race of the old design: a file edited between hashing and parsing stored new content
+    under the old key. Now the key is the hash of the very bytes parsed."""
+    path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
+    original = path.read_text()
+    edited = original.replace("Deny financing", "Refuse financing")
+    real = files.read_regular
+
+    def read_then_edit(p):
+        raw, st = real(p)
+        if p == path and path.read_text() == original:
+            path.write_text(edited)  # the edit lands just after the build read the file
+        return raw, st
+
+    monkeypatch.setattr(files, "read_regular", read_then_edit)
+    monkeypatch.setattr(sys.modules["sanctions.dataset"], "read_regular", read_then_edit)
+    assert title(cache.connect(good_copy)).startswith("Deny financing")   # what was read
+    monkeypatch.setattr(files, "read_regular", real)
+    monkeypatch.setattr(sys.modules["sanctions.dataset"], "read_regular", real)
+    assert title(cache.connect(good_copy)).startswith("Refuse financing")  # the edit is seen next
+    path.write_text(original)
+    assert title(cache.connect(good_copy)).startswith("Deny financing")   # and the revert too
+
+
+def test_a_same_size_edit_with_the_old_mtime_restored_is_still_seen(cache_dir, good_copy, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
+    assert title(cache.connect(good_copy)).startswith("Deny financing")
+    before = path.stat()
+    path.write_text(path.read_text().replace("Deny financing", "Deny financinG"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert title(cache.connect(good_copy)).startswith("Deny financinG")  # ctime moved
 
 
 def test_invalid_data_is_never_cached(cache_dir, good_copy):
-    (good_copy / "measures" / "g7-2022-lending-denial.yaml").write_text("id: [")
+    (good_copy / "measures" / "broken.yaml").write_text("id: [\n")
     with pytest.raises(DataError):
         cache.connect(good_copy)
-    assert list(cache_dir.glob("*.duckdb")) == []
+    assert databases(cache_dir) == []
 
 
-def test_a_corrupt_cache_file_is_rebuilt(cache_dir, good_copy):
+@pytest.mark.parametrize("damage", ["truncate", "overwrite", "replace", "wrong-key"])
+def test_a_damaged_database_is_detected_and_rebuilt(cache_dir, good_copy, damage):
     cache.connect(good_copy).close()
-    [built] = list(cache_dir.glob("*.duckdb"))
-    built.write_bytes(b"this is not a database" * 100)
+    [built] = databases(cache_dir)
+    data = built.read_bytes()
+    if damage == "truncate":
+        built.write_bytes(data[: len(data) // 3])
+    elif damage == "overwrite":
+        with built.open("r+b") as handle:
+            handle.seek(len(data) // 2)
+            handle.write(b"\xde\xad\xbe\xef" * 2)
+    elif damage == "replace":
+        built.write_bytes(b"this is not a database" * 100)
+    else:
+        other = cache_dir / (built.name[:17] + "0" * 32 + ".duckdb")
+        built.rename(other)
+        other.rename(built)  # same bytes, but the index no longer vouches for the file's stat
+    con = cache.connect(good_copy)
+    assert count(con) == 8 and title(con).startswith("Deny financing")
+
+
+@pytest.mark.parametrize("memo", ["{not json", "[]", '{"key": 1}', ""])
+def test_a_damaged_index_is_only_a_missed_shortcut(cache_dir, good_copy, memo):
+    cache.connect(good_copy).close()
+    for index in cache_dir.glob("*.index.json"):
+        index.write_text(memo)
     assert count(cache.connect(good_copy)) == 8
 
 
-def test_an_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch, good_copy):
+def test_pruning_touches_only_what_the_cache_made(tmp_path, monkeypatch, good_copy):
+    """SANCTIONS_CACHE_DIR may name a folder full of other things: none of it is touched."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    theirs = ["notes.duckdb", "work.duckdb.wal", "0123456789abcdef.index.json", "x.tmp"]
+    for name in theirs:
+        (shared / name).write_text("theirs")
+    (shared / cache.FOLDER).mkdir()
+    inside = shared / cache.FOLDER / "their-own.duckdb"
+    inside.write_text("theirs")
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(shared))
+    monkeypatch.setattr(cache, "KEEP_DATASETS", 1)
+    for n in range(3):  # three datasets: each build prunes the others' databases
+        copy = tmp_path / f"data{n}"
+        copy.mkdir()
+        os.system(f"cp -r {good_copy}/. {copy}")
+        cache.connect(copy).close()
+    assert all((shared / name).read_text() == "theirs" for name in theirs)
+    assert inside.read_text() == "theirs"
+    assert len([p for p in databases(shared / cache.FOLDER) if p != inside]) == 1
+
+
+def test_an_unwritable_cache_falls_back_to_a_read_only_private_copy(tmp_path, monkeypatch, good_copy):
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("")
-    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(blocked / "cache"))
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(blocked))
     con = cache.connect(good_copy)
     assert count(con) == 8
+    for statement in ("WITH d AS (DELETE FROM measure_sectors RETURNING *) SELECT count(*) FROM d",
+                      "DELETE FROM measures", "CREATE TABLE x AS SELECT 1"):
+        with pytest.raises(Exception, match="read-only"):
+            con.execute(statement)
     with pytest.raises(Exception, match="disabled by configuration"):
         con.execute("SELECT * FROM read_csv('/etc/hostname')")
+    assert count(con) == 8
 
 
 def test_two_processes_building_at_once_both_succeed(cache_dir, good_copy):
     code = ("import sys; from pathlib import Path; from sanctions import cache; "
             "print(cache.connect(Path(sys.argv[1])).execute('SELECT count(*) FROM measures').fetchone()[0])")
-    env = {**os.environ, "SANCTIONS_CACHE_DIR": str(cache_dir)}
+    env = {**os.environ, "SANCTIONS_CACHE_DIR": str(cache_dir.parent)}
     procs = [subprocess.Popen([sys.executable, "-c", code, str(good_copy)], cwd=REPO, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, outputs
     assert [out.strip() for out, _ in outputs] == ["8"] * 4
-    assert len(list(cache_dir.glob("*.duckdb"))) == 1
-    assert list(cache_dir.glob("*.tmp*")) == []
+    assert len(databases(cache_dir)) == 1
+    assert list(cache_dir.glob(".*.tmp*")) == []
 
 
 def test_the_cache_lives_in_the_user_cache_dir_by_default(monkeypatch):
     monkeypatch.delenv("SANCTIONS_CACHE_DIR")
     import platformdirs
 
-    assert cache.cache_dir() == Path(platformdirs.user_cache_dir("sanctions", appauthor=False))
+    assert cache.cache_dir() == Path(platformdirs.user_cache_dir("sanctions", appauthor=False)) / cache.FOLDER
     assert REPO not in cache.cache_dir().parents
 
 
-def test_a_same_size_edit_with_the_old_mtime_restored_is_still_seen(cache_dir, good_copy, monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 0)  # trust the memo at once, as it will be seconds later
-    path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
-    first = cache.fingerprint(good_copy)
-    assert cache.fingerprint(good_copy) == first  # served from the memo
-    before = path.stat()
-    path.write_text(path.read_text().replace("Deny financing", "Deny financinG"))
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
-    assert cache.fingerprint(good_copy) != first  # ctime moved, so the file was read again
+def test_the_key_covers_every_module_of_the_package():
+    from sanctions.files import PACKAGE_DIR
 
-
-def test_the_memo_is_only_an_optimisation(cache_dir, good_copy):
-    first = cache.fingerprint(good_copy)
-    for memo in (cache_dir / "index").glob("*.json"):
-        memo.write_text("{not json")
-    assert cache.fingerprint(good_copy) == first
+    modules = sorted(PACKAGE_DIR.glob("*.py"))
+    assert len(modules) > 15
+    original = cache.code_hash()
+    cache.code_hash.cache_clear()
+    newest = modules[-1]
+    text = newest.read_bytes()
+    try:
+        newest.write_bytes(text + b"\n# an edit\n")
+        assert cache.code_hash() != original
+    finally:
+        newest.write_bytes(text)
+        cache.code_hash.cache_clear()
+    assert cache.code_hash() == original

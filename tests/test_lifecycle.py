@@ -68,3 +68,39 @@ def test_order_problems_name_the_event_and_what_it_needs():
         (1, "'lifted' on 2022-03-01 is before 'in_force' on 2022-03-11")]
     assert order_problems([ev("suspended", "2022-03-01")]) == [
         (0, "a 'suspended' event needs an earlier 'in_force' event")]
+
+
+def test_status_only_moves_forward_before_adoption_and_stays_in_force_until_ended():
+    """Properties over generated event lists: before adoption, the status never steps back (a
+    threat stays a threat when someone later asks for the same); once in force, it stays in force
+    on every later day until a suspension, lifting or expiry."""
+    import datetime as dt
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from sanctions.models import Citation, Event
+    from sanctions.lifecycle import Status, status_on
+
+    proposal = [EventKind.requested, EventKind.considered, EventKind.threatened, EventKind.announced]
+    rank = {Status(k.value): i for i, k in enumerate(proposal)}
+    days = st.dates(min_value=dt.date(2021, 1, 1), max_value=dt.date(2023, 12, 31))
+    cite = Citation(source="src")
+
+    @given(st.lists(st.tuples(st.sampled_from(proposal), days), min_size=1, max_size=8),
+           st.lists(st.tuples(st.sampled_from([EventKind.adopted, EventKind.in_force,
+                                               EventKind.wind_down_ends, EventKind.amended]), days),
+                    max_size=4))
+    def check(proposals, later):
+        events = [Event(kind=k, date=d, citation=cite) for k, d in proposals + later]
+        previous, start = None, min(d for _, d in proposals + later)
+        for offset in range(0, 1100, 7):
+            day = start + dt.timedelta(days=offset)
+            status = status_on(events, day)
+            if previous in rank and status in rank:
+                assert rank[status] >= rank[previous], (previous, status, day)
+            if previous is Status.in_force:
+                assert status is Status.in_force, day  # nothing here ends it
+            previous = status
+
+    check()

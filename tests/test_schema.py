@@ -178,8 +178,8 @@ def mutated(draw, name):
     return doc
 
 
-PARITY = settings(max_examples=150, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# How many examples: the Hypothesis profile (tests/conftest.py): a fixed seed in CI, more on demand.
+PARITY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.mark.parametrize("name", NAMES)

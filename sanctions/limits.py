@@ -1,0 +1,8 @@
+"""The bounds every command works within, in one place (light: imports nothing)."""
+
+MAX_FILE_BYTES = 512 * 1024    # a record file larger than this is refused unread
+MAX_DEPTH = 32                 # YAML nesting deeper than this is refused
+MAX_NUMBER_DIGITS = 30         # a number written with more digits is refused, not converted
+SQL_TIMEOUT = 30.0             # seconds; `sanctions sql --timeout` changes it
+SQL_MAX_ROWS = 1_000_000       # a result past this is refused rather than filling memory
+SQL_MEMORY = "1GB"             # DuckDB's memory limit on every connection handed out
