@@ -200,15 +200,24 @@ def _duplicate_lists(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                 seen.add(value)
 
 
-def cell_measures(ds: Dataset, family, authority: str) -> list[str]:
+def cell_measures(ds: Dataset, family, authority: str, by_authority: dict[str, list] | None = None) -> list[str]:
     """The measures one coverage cell holds: derived from the records, never listed by hand."""
     period = ds.coverage.period
+    if by_authority is None:
+        by_authority = _by_authority(ds)
     return sorted(
-        mid for mid, m in ds.measures.items()
-        if not m.withdrawn and m.authority == authority and m.type in family.types
+        mid for mid, m in by_authority.get(authority, [])
+        if not m.withdrawn and m.type in family.types
         and (not family.sectors or set(m.sectors) & set(family.sectors))
         and set(t.code for t in m.targets) & set(ds.coverage.targets)
         and any(period.start <= e.date <= period.end for e in m.events))
+
+
+def _by_authority(ds: Dataset) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for mid, m in ds.measures.items():
+        grouped.setdefault(m.authority, []).append((mid, m))
+    return grouped
 
 
 def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
@@ -235,6 +244,7 @@ def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                 yield doc.problem(("families", i, "sectors", j), "unknown-sector",
                                   f"'{sector}' is not in vocabularies/sectors.yaml")
     seen: dict[tuple[str, str], int] = {}
+    by_authority = _by_authority(ds)
     for i, cell in enumerate(cov.cells):
         key = (cell.family, cell.authority)
         if cell.family not in families:
@@ -254,7 +264,7 @@ def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
             yield doc.problem(("cells", i, "note"), "missing-field",
                               f"a {cell.status.value} cell needs a note: "
                               + ("what is missing" if cell.status.value == "partial" else "what was searched"))
-        held = cell_measures(ds, families[cell.family], cell.authority)
+        held = cell_measures(ds, families[cell.family], cell.authority, by_authority)
         if cell.status.value == "none_found" and held:
             yield doc.problem(("cells", i, "status"), "coverage-contradiction",
                               f"none_found, but {len(held)} measure{'s' * (len(held) > 1)} "

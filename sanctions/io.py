@@ -38,6 +38,8 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
+#: First characters of every plain scalar that is not a string (null, bool, number, .inf, .nan).
+_NON_WORD_START = frozenset("~nNtTfF-+.0123456789")
 #: Characters no value may hold: C0 controls but tab and newline, DEL, C1, bidi overrides.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -47,6 +49,8 @@ def resolve_plain(text: str) -> Any:
 
     ValueError for a number written with more than MAX_NUMBER_DIGITS characters: converting it
     would be slow or lossy, and no field holds one."""
+    if text and text[0] not in _NON_WORD_START:
+        return text  # the common case, a word: no rule below can match
     if len(text) > MAX_NUMBER_DIGITS and (_INT10.match(text) or _INT8.match(text) or _INT16.match(text)
                                           or _FLOAT.match(text)):
         raise ValueError(len(text))
@@ -139,6 +143,14 @@ def parse_bytes(raw: bytes, shown: str) -> Document:
         return doc
     if text.startswith("\ufeff"):
         text = text[1:]
+    raw_bad = _UNSAFE.search(text)
+    if raw_bad:  # written as is (libyaml lets C1 controls and bidi overrides through)
+        before = text[: raw_bad.start()]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        doc.problems.append(Problem(shown, line, column, "", "control-character",
+                                    f"U+{ord(raw_bad.group()):04X} is not allowed: control characters "
+                                    "and bidirectional overrides could disguise the text"))
+        return doc
     try:
         doc.data, doc.locations = _build(text)
     except _Refused as exc:
@@ -203,7 +215,7 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
             raise _Refused(event.start_mark, "yaml-tag",
                            f"tags ({event.tag}) are not allowed: remove the tag", here)
         if kind is yaml.ScalarEvent:
-            bad = _UNSAFE.search(event.value)
+            bad = event.style == '"' and _UNSAFE.search(event.value)  # escapes; raw ones: below
             if bad:
                 raise _Refused(event.start_mark, "control-character",
                                f"U+{ord(bad.group()):04X} is not allowed: control characters and "

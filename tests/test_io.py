@@ -50,7 +50,7 @@ def test_every_field_has_its_line_and_column():
     (b"? [a]\n: 1\n", "yaml-complex-key", 1, 3, ""),
     (b"a: [1,\n", "yaml-syntax", 2, 1, ""),
     (b"a: caf\xe9\n", "encoding", 1, 7, ""),
-    (b"a:\n  b: \x07\n", "yaml-syntax", 2, 6, ""),
+    (b"a:\n  b: \x07\n", "control-character", 2, 6, ""),
     (b"", "empty", 1, 1, ""),
     (b"# only a comment\n", "empty", 1, 1, ""),
     (b"a: " + b"[" * 40 + b"]" * 40 + b"\n", "yaml-too-deep", 1, 35, "a" + "[0]" * 31),

@@ -14,7 +14,7 @@ EXPECTED = [
     ("measures/alias-only.yaml", 3, 8, "title", "yaml-alias"),
     ("measures/bad-id.yaml", 2, 1, "id", "bad-format"),
     ("measures/billion-laughs.yaml", 3, 4, "a", "yaml-anchor"),
-    ("measures/control-char.yaml", 8, 14, "", "yaml-syntax"),
+    ("measures/control-char.yaml", 8, 14, "", "control-character"),
     ("measures/curation-note.yaml", 10, 1, "notes", "curation-note"),
     ("measures/date-mismatch.yaml", 9, 21, "events[0].date", "date-mismatch"),
     ("measures/deep-nesting.yaml", 8, 39, "notes" + "[0]" * 31, "yaml-too-deep"),
