@@ -284,11 +284,21 @@ def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
 
 #: Wording that speaks of how a record was curated rather than of its sources, or names a local
 #: path. Notes are for the dataset's readers: "the official text was not read; the date rests on …".
-CURATION_TALK = re.compile(
-    r"\b(?:this|the|our|that) (?:session|curation|audit)\b|\bsearchable stores?\b|"
-    r"\b(?:our|the|in) searches\b|\bat the time of writing\b|\bcould not be found\b|"
-    r"\bwas not found\b|\bwere not found\b|\bcurator\b|(?:^|\s)(?:/work/|/tmp/|/home/|\.\./shared)|"
-    r"source-articles/", re.I)
+CURATION_PHRASES = tuple(
+    f"{who} {what}" for who in ("this", "the", "our", "that") for what in ("session", "curation", "audit")
+) + ("searchable store", "our searches", "the searches", "in searches", "at the time of writing",
+     "could not be found", "was not found", "were not found", "curator", "source-articles/")
+LOCAL_PATH = re.compile(r"(?:^|\s)(/work/|/tmp/|/home/|\.\./shared)")
+
+
+def curation_talk(text: str) -> str | None:
+    """The first curation phrase or local path in `text`, if any."""
+    lowered = text.lower()
+    for phrase in CURATION_PHRASES:
+        if phrase in lowered:
+            return phrase
+    found = LOCAL_PATH.search(text)
+    return found.group(1) if found else None
 
 
 def _notes(ds: Dataset, today: dt.date) -> Iterator[Problem]:
@@ -307,10 +317,10 @@ def _notes(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     for kind in ("measures", "instruments", "sources"):
         for rid, record in getattr(ds, kind).items():
             for loc, text in fields(record):
-                found = CURATION_TALK.search(text)
+                found = curation_talk(text)
                 if found:
                     yield _problem(ds, kind, rid, loc, "curation-note",
-                                   f"'{found.group().strip()}': notes speak to readers about the record "
+                                   f"'{found}': notes speak to readers about the record "
                                    "and its sources (e.g. 'the official text was not read; the date "
                                    "rests on …'), not about how it was curated or where files lay")
 

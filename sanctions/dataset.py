@@ -8,7 +8,6 @@ other records run afterwards, in checks.py.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .files import DataFile, Unreadable, read_regular, scan, shown
+from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown
 from .io import Document, parse_bytes
 from .models import (
     RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, Record, Registered,
@@ -44,10 +43,6 @@ class Dataset:
     single_documents: dict[str, Document] = field(default_factory=dict)
     #: rel path -> (size, mtime_ns, ctime_ns, inode, hash) of exactly the bytes that were parsed.
     read: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
-
-
-def file_hash(raw: bytes) -> str:
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def kind_of(path: Path, data: Any) -> str | None:

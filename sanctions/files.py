@@ -7,6 +7,7 @@ unreadable entry is a located problem, never followed, never read, and never ech
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -191,6 +192,11 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 1 << 20)
     except OSError as exc:
         raise Unreadable("unreadable", f"cannot read: {exc.strerror}") from None
+
+
+def file_hash(raw: bytes) -> str:
+    """The hash of a file's bytes, as the cache key and index keep it."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 class Unreadable(OSError):

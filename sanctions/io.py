@@ -183,6 +183,7 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    escapes = "\\" in text  # only a double-quoted escape can yield a character refused above
     for event in yaml.parse(text, Loader=_Parser):
         kind = type(event)
         if kind in (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent):
@@ -215,7 +216,8 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
             raise _Refused(event.start_mark, "yaml-tag",
                            f"tags ({event.tag}) are not allowed: remove the tag", here)
         if kind is yaml.ScalarEvent:
-            bad = event.style == '"' and _UNSAFE.search(event.value)  # escapes; raw ones: below
+            # Raw unsafe characters were refused before parsing; here, those written as escapes.
+            bad = escapes and event.style == '"' and _UNSAFE.search(event.value)
             if bad:
                 raise _Refused(event.start_mark, "control-character",
                                f"U+{ord(bad.group()):04X} is not allowed: control characters and "

@@ -201,3 +201,18 @@ def test_the_key_covers_every_module_of_the_package():
         newest.write_bytes(text)
         cache.code_hash.cache_clear()
     assert cache.code_hash() == original
+
+
+def test_files_changed_just_before_the_build_are_rehashed_not_rebuilt(cache_dir, good_copy, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 10**18)  # every file counts as changed too recently
+    cache.connect(good_copy).close()
+    builds = []
+    real = cache._build
+    monkeypatch.setattr(cache, "_build", lambda *a: builds.append(a) or real(*a))
+    assert count(cache.connect(good_copy)) == 8 and builds == []  # same bytes: the key holds
+    path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
+    before = path.stat()
+    path.write_text(path.read_text().replace("Deny financing", "Deny financinG"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.system(f"touch -d @{before.st_ctime_ns / 1e9} {path} 2>/dev/null")
+    assert title(cache.connect(good_copy)).startswith("Deny financinG") and len(builds) == 1
