@@ -179,12 +179,12 @@ def _db_stat(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _open(path: Path, key: str, index: Index) -> duckdb.DuckDBPyConnection | None:
-    """The database, if it is the one the index describes and answers as expected."""
+def _open(path: Path, key: str, index: Index | None) -> duckdb.DuckDBPyConnection | None:
+    """The database, if it is the one the index describes (when given) and holds `key`."""
     from .db import open_readonly
 
     try:
-        if _db_stat(path) != index.db:
+        if index is not None and _db_stat(path) != index.db:
             return None
         con = open_readonly(path)
     except (OSError, duckdb.Error):
@@ -220,21 +220,20 @@ def _build(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.
     dataset = load_valid(root)
     files = {rel: list(entry) for rel, entry in dataset.read.items()}
     key = key_of(files)
-    rows = build_rows(dataset)
     path = directory / f"{ident}-{key}.duckdb"
     tmp = directory / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        db.build(tmp, rows, key)
+        db.build(tmp, build_rows(dataset), key)
         os.replace(tmp, path)
-        index = Index(key, code_hash(), files, _db_stat(path), time.time_ns())
-        index.write(index_path)
+        Index(key, code_hash(), files, _db_stat(path), time.time_ns()).write(index_path)
     except (OSError, duckdb.Error):
         _remove(tmp)
-        return _private_copy(rows, key)
+        return _private_copy(build_rows(dataset), key)
     _prune(directory, keep=path)
-    con = _open(path, key, index)
-    return con if con is not None else _private_copy(rows, key)
+    # Not checked against the index: another process may have put the same database in place.
+    con = _open(path, key, None)
+    return con if con is not None else _private_copy(build_rows(dataset), key)
 
 
 def _private_copy(rows: dict, key: str) -> duckdb.DuckDBPyConnection:

@@ -124,6 +124,9 @@ def _ddl(table: Any) -> str:
     return f"CREATE TABLE {table.name} (\n" + ",\n".join(cols) + "\n)"
 
 
+CHUNK = 20_000  # rows converted to a DataFrame at a time
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -138,16 +141,19 @@ def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> N
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for column in table.columns:
             con.execute(f'COMMENT ON COLUMN {table.name}."{column.name}" IS {_quote(column.doc)}')
-        if rows[table.name]:
-            frame = pd.DataFrame.from_records(rows[table.name], columns=table.column_names)
+        table_rows = rows[table.name]
+        for start in range(0, len(table_rows), CHUNK):  # in chunks: bounded memory
+            frame = pd.DataFrame.from_records(table_rows[start:start + CHUNK], columns=table.column_names)
             con.register("incoming", frame)
             con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
             con.unregister("incoming")
+        table_rows.clear()  # each table's rows are released as soon as they are in
     con.execute(VIEWS)
 
 
 def build(path: Path, rows: dict[str, list[tuple]], key: str) -> None:
-    """Create the database file at `path` (which must not exist) from table rows."""
+    """Create the database file at `path` (which must not exist) from table rows, which it
+    consumes (each table's list is emptied once inserted, to bound memory)."""
     con = duckdb.connect(str(path))
     try:
         _populate(con, rows)

@@ -79,11 +79,22 @@ class Document:
 
     path: str
     data: Any = None
-    locations: dict[Path_, Location] = field(default_factory=dict)
+    locations: dict[Path_, Location] | None = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    source: Path | None = None
+    """The file, to parse again for locations once `release()` has dropped them."""
+
+    def release(self) -> None:
+        """Drop the data and locations (most of a dataset's memory) once the record is built;
+        a problem found later re-reads the file to locate itself."""
+        self.data = None
+        if self.source is not None:
+            self.locations = None
 
     def locate(self, loc: Path_) -> Location:
         """The line and column of a field, or of its nearest parent that exists in the file."""
+        if self.locations is None:
+            self.locations = read_document(self.source, self.path).locations or {}
         loc = tuple(loc)
         while loc:
             if loc in self.locations:
