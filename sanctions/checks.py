@@ -270,7 +270,7 @@ def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                               f"none_found, but {len(held)} measure{'s' * (len(held) > 1)} "
                               f"{'are' if len(held) > 1 else 'is'} recorded ({', '.join(held[:3])}): "
                               "make it complete or partial")
-        if cell.status.value == "complete" and not held:
+        if cell.status.value == "complete" and not held and not ds.invalid:
             yield doc.problem(("cells", i, "status"), "coverage-contradiction",
                               "complete, but no measure is recorded: if none was found, say none_found "
                               "and what was searched")

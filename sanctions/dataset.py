@@ -44,6 +44,8 @@ class Dataset:
     documents: dict[tuple[str, str], Document] = field(default_factory=dict)
     #: name -> the Document of each single file (vocabularies, coverage).
     single_documents: dict[str, Document] = field(default_factory=dict)
+    #: How many record files could not be read or were invalid (rules that count records wait).
+    invalid: int = 0
     #: rel path -> (size, mtime_ns, ctime_ns, inode, hash) of exactly the bytes that were parsed.
     read: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
 
@@ -135,6 +137,7 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
             dataset.read[data_file.rel] = read
         problems.extend(doc.problems)
         if record is None:
+            dataset.invalid += 1
             continue
         if isinstance(record, Registered):
             registry = getattr(dataset, kind)
@@ -245,6 +248,10 @@ def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
             got = {"int": "a number", "float": "a number", "bool": "true/false", "dict": "a mapping",
                    "list": "a list"}.get(got, got)
             hint = ""
+            if error.schema.get("format") == "date" and not isinstance(instance, bool):
+                out.append(doc.problem(loc, "bad-format",
+                                       f"{_short(instance)} is not a date: write dates as YYYY-MM-DD"))
+                continue
             if expected == "string" and isinstance(instance, int | float | bool):
                 hint = ": write it in quotes"
             out.append(doc.problem(loc, "wrong-type", f"expected {expected}, got {got} {_short(instance)}{hint}"))
@@ -253,9 +260,15 @@ def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
             code = "bad-url" if str(loc[-1] if loc else "").endswith("url") else "bad-format"
             out.append(doc.problem(loc, code, f"{_short(instance)} {_pattern_hint(error.validator_value)}"))
             continue
+        if validator == "format" and error.validator_value == "date":
+            import re
+
+            real = re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(instance))
+            out.append(doc.problem(loc, "bad-format", f"{_short(instance)}: no such day" if real else
+                                   f"{_short(instance)} is not a date: write dates as YYYY-MM-DD"))
+            continue
         if validator == "format":
-            out.append(doc.problem(loc, "bad-format",
-                                   f"{_short(instance)} is not a valid {error.validator_value} (YYYY-MM-DD)"))
+            out.append(doc.problem(loc, "bad-format", f"{_short(instance)} is not a valid {error.validator_value}"))
             continue
         if validator in ("minLength", "maxLength", "minItems", "maxItems"):
             limit = error.validator_value

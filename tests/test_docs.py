@@ -38,12 +38,35 @@ def coverage_block() -> str:
     return "```\n" + result.stdout + "```"
 
 
-@pytest.mark.parametrize("name, make", [("tables", tables_block), ("coverage", coverage_block)])
-def test_the_generated_blocks_are_current(name, make):
-    readme = README_PATH.read_text()
+def vocabularies_block() -> str:
+    from sanctions import vocab
+
+    def codes(v) -> str:
+        return ", ".join(f"`{c}`" for c in v)
+
+    types = ", ".join(f"`{code}` ({category})" for code, (category, _) in vocab.MEASURE_TYPE_INFO.items())
+    return "\n".join([
+        f"- Event kinds, in lifecycle order: {codes(vocab.EVENT_KINDS)}.",
+        f"- Statuses (derived): {codes(vocab.STATUSES)}.",
+        f"- Measure types (and their broad category): {types}.",
+        f"- Instrument kinds: {codes(vocab.INSTRUMENT_KINDS)}.",
+        f"- Source kinds: {codes(vocab.SOURCE_KINDS)} (primary texts: "
+        f"{codes(sorted(vocab.PRIMARY_SOURCE_KINDS))}).",
+        f"- Link relations: {codes(vocab.LINK_RELATIONS)}.",
+        f"- Goods systems: {codes(vocab.GOODS_SYSTEMS)}.",
+        f"- Date bases: {codes(vocab.DATE_BASES)}.",
+        f"- Coverage statuses: {codes(vocab.COVERAGE_STATUSES)}.",
+    ])
+
+
+@pytest.mark.parametrize("path, name, make", [
+    (README_PATH, "tables", tables_block), (README_PATH, "coverage", coverage_block),
+    (REPO / "data" / "README.md", "vocabularies", vocabularies_block)])
+def test_the_generated_blocks_are_current(path, name, make):
+    readme = path.read_text()
     pattern = re.compile(f"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-    assert pattern.search(readme), f"README lacks the {name} block"
+    assert pattern.search(readme), f"{path.name} lacks the {name} block"
     fresh = pattern.sub(lambda m: m.group(1) + make() + "\n" + m.group(2), readme)
     if os.environ.get("UPDATE_README"):
-        README_PATH.write_text(fresh)
-    assert fresh == readme, f"the README's {name} block is stale: run UPDATE_README=1 pytest tests/test_docs.py"
+        path.write_text(fresh)
+    assert fresh == readme, f"{path.name}'s {name} block is stale: run UPDATE_README=1 pytest tests/test_docs.py"

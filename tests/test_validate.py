@@ -182,3 +182,16 @@ def test_the_coverage_record_is_checked_against_the_records(cli, good_copy, chan
     result = cli("validate", "--data", good_copy)
     assert result.exit_code == 1
     assert [line.split("/data/", 1)[1] for line in result.stdout.splitlines()] == problem.split("\n")
+
+
+@pytest.mark.parametrize("written, message", [
+    ("2022-02-30", '"2022-02-30": no such day'),
+    ("20220311", "20220311 is not a date: write dates as YYYY-MM-DD"),
+    ('"2022-3-11"', '"2022-3-11" is not a date: write dates as YYYY-MM-DD'),
+])
+def test_dates_are_exactly_yyyy_mm_dd_and_messages_say_what_is_wrong(cli, good_copy, written, message):
+    path = good_copy / "measures" / "us-2022-seafood-import-ban.yaml"
+    path.write_text(path.read_text().replace("{kind: announced, date: 2022-03-11,",
+                                             f"{{kind: announced, date: {written},"))
+    result = cli("validate", "--data", good_copy)
+    assert result.stdout.splitlines() == [f"{path}:15:23: events[0].date: {message}"]  # nothing else
