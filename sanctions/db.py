@@ -28,6 +28,13 @@ SANDBOX = {
 EVENT_KINDS = vocab.EVENT_KINDS.codes
 _FIRST_DATES = ",\n    ".join(f"min(date) FILTER (WHERE kind = '{k}') AS {k}" for k in EVENT_KINDS)
 
+_SUMMARY_COMMENTS = "\n".join(
+    [f"COMMENT ON COLUMN measure_summary.{k} IS 'First date of a {k} event.';" for k in EVENT_KINDS]
+    + [f"COMMENT ON COLUMN measure_summary.{c} IS '{doc}';" for c, doc in (
+        ("id", "Measure ID."), ("title", "Short title."), ("authority", "Who imposed it."),
+        ("targets", "Targeted codes."), ("type", "Measure type."), ("category", "Broad category."),
+        ("sectors", "Sector codes."), ("undated_events", "Steps that happened on a date no source gives."))])
+
 VIEWS = f"""
 CREATE MACRO status_on(day) AS TABLE
   SELECT h.measure_id, h.status
@@ -47,7 +54,7 @@ FROM status_on(current_date) s
 LEFT JOIN undated_events u ON u.measure_id = s.measure_id AND u.kind = 'in_force';
 COMMENT ON VIEW measure_status IS 'Each current measure''s status today: in_force also when it entered into force on a date no source gives (undated_events).';
 
-CREATE VIEW measure_overview AS
+CREATE TABLE measure_summary AS
 WITH
   first_dates AS (SELECT measure_id,
     {_FIRST_DATES}
@@ -58,15 +65,23 @@ WITH
                    FROM measure_sectors GROUP BY measure_id),
   undated AS (SELECT u.measure_id, list(u.kind ORDER BY k.rank) AS undated_events
               FROM undated_events u JOIN event_kinds k ON k.code = u.kind GROUP BY u.measure_id)
-SELECT m.id, m.title, m.authority, t.targets, m.type, m.category, s.sectors, st.status,
+SELECT m.id, m.title, m.authority, t.targets, m.type, m.category, s.sectors,
        {", ".join(f"d.{k}" for k in EVENT_KINDS)}, coalesce(u.undated_events, []) AS undated_events
 FROM measures m
 LEFT JOIN undated u ON u.measure_id = m.id
 LEFT JOIN first_dates d ON d.measure_id = m.id
 LEFT JOIN target_codes t ON t.measure_id = m.id
 LEFT JOIN sector_codes s ON s.measure_id = m.id
-LEFT JOIN measure_status st ON st.measure_id = m.id
-WHERE m.withdrawn IS NULL;
+WHERE m.withdrawn IS NULL
+ORDER BY m.id;
+COMMENT ON TABLE measure_summary IS 'Built once: one row per current measure with its targets, sectors, first date of each kind of event and undated events (measure_overview adds the status today).';
+{_SUMMARY_COMMENTS}
+
+CREATE VIEW measure_overview AS
+SELECT s.id, s.title, s.authority, s.targets, s.type, s.category, s.sectors, st.status,
+       {", ".join(f"s.{k}" for k in EVENT_KINDS)}, s.undated_events
+FROM measure_summary s
+LEFT JOIN measure_status st ON st.measure_id = s.id;
 COMMENT ON VIEW measure_overview IS 'One row per current measure: targets, sectors, status today, the first date of each kind of event, and the steps known to have happened on no known date (undated_events).';
 
 CREATE VIEW timeline AS

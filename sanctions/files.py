@@ -51,11 +51,16 @@ def resolve_data_dir(data: str | os.PathLike[str] | None = None) -> Path:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write a whole file or nothing: a temporary file in the same folder, then a rename."""
+    write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a temporary file in the same folder, then a rename."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

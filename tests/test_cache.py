@@ -122,7 +122,7 @@ def test_a_damaged_database_is_detected_and_rebuilt(cache_dir, good_copy, damage
 @pytest.mark.parametrize("memo", ["{not json", "[]", '{"key": 1}', ""])
 def test_a_damaged_index_is_only_a_missed_shortcut(cache_dir, good_copy, memo):
     cache.connect(good_copy).close()
-    for index in cache_dir.glob("*.index.json"):
+    for index in cache_dir.glob("*.index"):
         index.write_text(memo)
     assert count(cache.connect(good_copy)) == 8
 
@@ -131,7 +131,7 @@ def test_pruning_touches_only_what_the_cache_made(tmp_path, monkeypatch, good_co
     """SANCTIONS_CACHE_DIR may name a folder full of other things: none of it is touched."""
     shared = tmp_path / "shared"
     shared.mkdir()
-    theirs = ["notes.duckdb", "work.duckdb.wal", "0123456789abcdef.index.json", "x.tmp"]
+    theirs = ["notes.duckdb", "work.duckdb.wal", "0123456789abcdef.index", "x.tmp"]
     for name in theirs:
         (shared / name).write_text("theirs")
     (shared / cache.FOLDER).mkdir()
