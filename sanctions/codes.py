@@ -10,7 +10,6 @@ country. A sector synonym ('oil') is not taken for the sector: it is suggested, 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -77,6 +76,3 @@ def _country(text: str) -> str | None:
     except LookupError:
         return None
 
-
-def lookup_ids(label: str, ids: Iterable[str]) -> Lookup:
-    return Lookup(label, sorted(ids))
