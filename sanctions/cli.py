@@ -178,7 +178,8 @@ def validate(
     from .render import to_json
     from .validate import validate as check
 
-    problems = check(resolve_data_dir(data), list(paths or []))
+    report = check(resolve_data_dir(data), list(paths or []))
+    problems = report.problems
     if format.value == Format.json:
         typer.echo(to_json([p.as_dict() for p in problems]), nl=False)
     else:
@@ -189,6 +190,7 @@ def validate(
         typer.echo(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {files} "
                    f"file{'s' * (files != 1)}", err=True)
         raise typer.Exit(1)
+    _error(f"valid: {report.checked}")
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import run_checks
@@ -11,8 +12,30 @@ from .files import shown
 from .errors import DataError, Problem, UsageError
 
 
+@dataclass
+class Report:
+    """What `validate` found, and what it checked (for the one line it prints on success)."""
+
+    problems: list[Problem]
+    checked: str
+
+    def __iter__(self):
+        return iter(self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+
+def summary(dataset: Dataset, named: list[Path]) -> str:
+    counts = (f"{len(dataset.measures)} measures, {len(dataset.instruments)} instruments, "
+              f"{len(dataset.sources)} sources")
+    if named:
+        return f"{len(named)} file{'s' * (len(named) != 1)} against {shown(dataset.root)}/ ({counts})"
+    return f"{shown(dataset.root)}/: {counts}"
+
+
 def validate(root: Path, paths: list[Path] | None = None,
-             today: dt.date | None = None) -> list[Problem]:
+             today: dt.date | None = None) -> Report:
     """All problems, sorted; with `paths`, only those in the named files (checked against the rest)."""
     named = []
     for path in paths or []:
@@ -24,7 +47,7 @@ def validate(root: Path, paths: list[Path] | None = None,
     if named:
         wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]
-    return sorted(set(problems))
+    return Report(sorted(set(problems)), summary(dataset, named))
 
 
 def load_valid(root: Path) -> Dataset:

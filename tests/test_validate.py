@@ -55,7 +55,15 @@ BAD_FILES = sorted({name for name, *_ in EXPECTED})
 
 def test_the_good_fixtures_are_valid(cli):
     result = cli("validate", "--data", GOOD)
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == "valid: tests/fixtures/good/: 8 measures, 5 instruments, 5 sources\n"
+
+
+def test_success_names_what_was_checked_when_files_are_named(cli):
+    result = cli("validate", "--data", GOOD, GOOD / "measures" / "g7-2022-lending-denial.yaml")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == ("valid: 1 file against tests/fixtures/good/ "
+                             "(8 measures, 5 instruments, 5 sources)\n")
 
 
 def test_every_bad_file_has_an_expectation():
