@@ -336,7 +336,7 @@ def sql(
 ) -> None:
     """Run read-only SQL on the dataset's tables and views (nothing outside them is reachable).
     Tables fit the terminal: long values wrap, IDs stay whole."""
-    from .queries import run_sql
+    from .sql import run_sql
 
     columns, rows = run_sql(_connect(data), statement, timeout)
     whole = [c for c in columns if c == "id" or c.endswith("_id") or c in ("date", "code")]
