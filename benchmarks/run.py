@@ -1,6 +1,7 @@
 """Speed and memory at 1,000, 10,000 and 100,000 measures, as ratios to floors measured in this run.
 
     python benchmarks/run.py [--scales 1000,10000,100000] [--runs 3]
+    python benchmarks/run.py --data DIR [--runs 3]     # your own copy of the data, at any size
 
 For each scale a dataset is generated (benchmarks/generate.py) and these are timed, each the
 median of --runs runs (cold ones: a fresh cache each run), with the peak memory of the process:
@@ -35,7 +36,7 @@ CLI = [sys.executable, "-m", "sanctions"]
 BARE_YAML = ("import sys, pathlib, yaml\n"
              "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):\n"
              "    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)\n")
-EDITED = "measures/us-2022-seafood-import-ban.yaml"
+EDITED = "measures/us-2022-seafood-import-ban.yaml"  # edited in generated data; else the first measure
 
 
 def run_once(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -77,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1000,10000,100000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, help="benchmark a copy of this data folder instead")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "SANCTIONS_DATA"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,12 +88,17 @@ def main() -> None:
         def fresh_cache() -> None:
             shutil.rmtree(cache_parent, ignore_errors=True)
 
-        for scale in map(int, args.scales.split(",")):
-            data = generate(scale, Path(tmp) / f"data-{scale}")
+        scales = [0] if args.data else map(int, args.scales.split(","))
+        for scale in scales:
+            if args.data:  # a copy: the benchmark edits a file
+                data = Path(tmp) / "data"
+                shutil.copytree(args.data, data)
+            else:
+                data = generate(scale, Path(tmp) / f"data-{scale}")
             files = sum(1 for _ in data.rglob("*.yaml"))
             measures = sum(1 for _ in (data / "measures").glob("*.yaml"))
             d = ["--data", str(data)]
-            cold_runs = 1 if scale >= 100_000 else args.runs
+            cold_runs = 1 if measures >= 100_000 else args.runs
             rows: list[tuple[str, float, int, float | None, str]] = []
 
             bare_yaml, _ = median_run([sys.executable, "-c", BARE_YAML, str(data)], env, cold_runs)
@@ -108,7 +115,7 @@ def main() -> None:
                 t, m = median_run([*CLI, *cmd], env, args.runs)
                 rows.append((name, t, m, t / duckdb_import, "bare duckdb import"))
 
-            path = data / EDITED
+            path = data / EDITED if (data / EDITED).exists() else sorted((data / "measures").glob("*.yaml"))[0]
             t, m = median_run([*CLI, "validate", *d, str(path)], env, args.runs, before=lambda: edit(path))
             rows.append(("edit, validate PATH", t, m, None, "target 1 s"))
             t, m = median_run([*CLI, "validate", *d], env, cold_runs, before=lambda: edit(path))

@@ -216,3 +216,30 @@ def test_files_changed_just_before_the_build_are_rehashed_not_rebuilt(cache_dir,
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     os.system(f"touch -d @{before.st_ctime_ns / 1e9} {path} 2>/dev/null")
     assert title(cache.connect(good_copy)).startswith("Deny financinG") and len(builds) == 1
+
+
+def snapshot(con) -> dict[str, list]:
+    """Every table of a database, sorted: what two builds must agree on."""
+    from sanctions.flat_tables import TABLES
+
+    return {t.name: sorted(map(repr, con.execute(f"SELECT * FROM {t.name}").fetchall())) for t in TABLES}
+
+
+def test_after_edits_additions_and_withdrawals_the_database_equals_a_fresh_build(cache_dir, good_copy,
+                                                                               tmp_path, monkeypatch):
+    cache.connect(good_copy).close()
+    measures = good_copy / "measures"
+    edited = measures / "us-2022-alcohol-import-ban.yaml"
+    edited.write_text(edited.read_text().replace("date: 2022-03-26", "date: 2022-03-27"))
+    added = measures / "us-2022-vodka-import-ban.yaml"
+    added.write_text(edited.read_text().replace("id: us-2022-alcohol-import-ban", "id: us-2022-vodka-import-ban")
+                     .replace("title: Import ban on alcohol", "title: Import ban on vodka"))
+    withdrawn = measures / "us-2021-option-weighed.yaml"
+    withdrawn.write_text(withdrawn.read_text() + "withdrawn: {date: 2026-11-01, reason: a test}\n")
+    after = snapshot(cache.connect(good_copy))
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "fresh"))
+    fresh = snapshot(cache.connect(good_copy))
+    assert after == fresh
+    assert any("us-2022-vodka-import-ban" in row for row in after["measures"])
+    assert any("2022, 3, 27" in row for row in after["events"])
+    assert any("us-2021-option-weighed" in row and "2026, 11, 1" in row for row in after["measures"])
