@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from .errors import Problem, UsageError
 from .limits import MAX_FILE_BYTES
+from .text import escape
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -76,7 +76,6 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
 RECORD_FOLDERS = ("measures", "sources", "instruments")
 SINGLE_FILES = {"authorities": "vocabularies/authorities.yaml", "sectors": "vocabularies/sectors.yaml",
                 "coverage": "coverage.yaml"}
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,7 @@ def shown(path: Path | str) -> str:
         text = text if rel.startswith("..") else rel
     except ValueError:  # pragma: no cover - other drive on Windows
         pass
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
+    return escape(text, also="\t\n")
 
 
 def _problem(path: Path, code: str, message: str) -> Problem:
@@ -154,7 +152,7 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 continue
-            if _CONTROL.search(entry.name):
+            if escape(entry.name, also="\t\n") != entry.name:
                 problems.append(_problem(path, "bad-file-name",
                                          "the file name holds control characters: rename the file"))
                 continue

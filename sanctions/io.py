@@ -17,6 +17,7 @@ import yaml
 
 from .errors import Problem
 from .limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NUMBER_DIGITS
+from .text import UNSAFE
 
 
 try:  # libyaml is in every PyYAML wheel; the pure-Python parser is only a fallback.
@@ -40,8 +41,6 @@ _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 #: First characters of every plain scalar that is not a string (null, bool, number, .inf, .nan).
 _NON_WORD_START = frozenset("~nNtTfF-+.0123456789")
-#: Characters no value may hold: C0 controls but tab and newline, DEL, C1, bidi overrides.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def resolve_plain(text: str) -> Any:
@@ -137,6 +136,13 @@ def read_document(path: Path, display_path: str | None = None) -> Document:
     return parse_bytes(raw, where)
 
 
+def _position(text: str | bytes, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of an offset into a file's text or bytes."""
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    before = text[:offset]
+    return before.count(newline) + 1, len(before) - (before.rfind(newline) + 1) + 1
+
+
 def parse_bytes(raw: bytes, shown: str) -> Document:
     doc = Document(shown)
     if len(raw) > MAX_FILE_BYTES:
@@ -146,18 +152,16 @@ def parse_bytes(raw: bytes, shown: str) -> Document:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        line, column = _position(raw, exc.start)
         doc.problems.append(Problem(shown, line, column, "", "encoding",
                                     f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded"))
         return doc
     if text.startswith("\ufeff"):
         text = text[1:]
-    raw_bad = _UNSAFE.search(text)
+    text = text.replace("\r\n", "\n")  # Windows line ends are line ends; a lone CR is refused
+    raw_bad = UNSAFE.search(text)
     if raw_bad:  # written as is (libyaml lets C1 controls and bidi overrides through)
-        before = text[: raw_bad.start()]
-        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        line, column = _position(text, raw_bad.start())
         doc.problems.append(Problem(shown, line, column, "", "control-character",
                                     f"U+{ord(raw_bad.group()):04X} is not allowed: control characters "
                                     "and bidirectional overrides could disguise the text"))
@@ -174,9 +178,7 @@ def parse_bytes(raw: bytes, shown: str) -> Document:
         what = (exc.problem or exc.context or "invalid YAML").strip()
         doc.problems.append(Problem(shown, line, column, "", "yaml-syntax", f"invalid YAML: {what}"))
     except yaml.reader.ReaderError as exc:  # control characters and the like
-        before = text[: exc.position]
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1) + 1
+        line, column = _position(text, exc.position)
         doc.problems.append(Problem(shown, line, column, "", "yaml-syntax",
                                     f"invalid YAML: control character U+{exc.character:04X} is not allowed"))
     except yaml.YAMLError as exc:
@@ -228,7 +230,7 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
                            f"tags ({event.tag}) are not allowed: remove the tag", here)
         if kind is yaml.ScalarEvent:
             # Raw unsafe characters were refused before parsing; here, those written as escapes.
-            bad = escapes and event.style == '"' and _UNSAFE.search(event.value)
+            bad = escapes and event.style == '"' and UNSAFE.search(event.value)
             if bad:
                 raise _Refused(event.start_mark, "control-character",
                                f"U+{ord(bad.group()):04X} is not allowed: control characters and "

@@ -18,6 +18,8 @@ from typing import Any
 
 from wcwidth import wcswidth, wcwidth
 
+from .text import escape
+
 
 class Format(StrEnum):
     """Every output format; each command accepts the subset that suits it."""
@@ -33,17 +35,10 @@ class Format(StrEnum):
 ROWS = (Format.table, Format.json, Format.csv, Format.ndjson)  # formats for lists of rows
 REPORT = (Format.text, Format.json)                             # formats for one report
 
-# C0 and C1 controls (newline and tab handled by the caller), DEL, and bidi overrides/isolates.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def safe(text: str, keep_newlines: bool = False) -> str:
-    """Text fit for a terminal or a log: unsafe characters escaped as \\xNN or \\uNNNN."""
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    text = _UNSAFE.sub(escape, text)
+    """Text fit for a terminal or a log: unsafe characters escaped (text.escape), newlines shown
+    as \\n unless kept, tabs as spaces."""
+    text = escape(text)
     if not keep_newlines:
         text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text.replace("\t", " ")

@@ -67,7 +67,10 @@ class _Watch:
 
     The query runs in the calling thread; a watcher thread waits on the signal wake-up fd (which
     the C-level handler writes to at once, whatever the query is doing) and on the deadline, and
-    calls `interrupt()`. Away from the main thread only the time limit applies.
+    calls `interrupt()`. While the query runs, Ctrl-C's Python handler only records the interrupt:
+    DuckDB, which checks for signals itself, must not stop the query before the flag is set, or an
+    interrupted query would be reported as a failed one. Away from the main thread only the time
+    limit applies.
     """
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection, timeout: float):
@@ -80,12 +83,17 @@ class _Watch:
 
         self.reader, self.writer = socket.socketpair()
         self.writer.setblocking(False)
-        self.previous = None
+        self.previous = self.handler = None
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.set_wakeup_fd(self.writer.fileno(), warn_on_full_buffer=False)
+            self.handler = signal.signal(signal.SIGINT, self._record)
         self.thread = threading.Thread(target=self._watch, name="sanctions-watch", daemon=True)
         self.thread.start()
         return self
+
+    def _record(self, signum: int, frame: Any) -> None:
+        self.interrupted = True
+        self.cursor.interrupt()
 
     def _watch(self) -> None:
         import select
@@ -116,6 +124,7 @@ class _Watch:
         self.thread.join()
         if self.previous is not None:
             signal.set_wakeup_fd(self.previous)
+            signal.signal(signal.SIGINT, self.handler)
         self.reader.close()
         self.writer.close()
 

@@ -111,3 +111,9 @@ def test_what_a_yaml_writer_writes_loads_back_the_same():
         assert loaded.problems == [] and loaded.data == doc
 
     check()
+
+
+def test_windows_line_ends_are_line_ends_but_a_lone_carriage_return_is_refused():
+    assert parse_bytes(b"a: 1\r\nb: two\r\n", "f.yaml").data == {"a": 1, "b": "two"}
+    [problem] = parse_bytes(b"a: 1\nb: t\rwo\n", "f.yaml").problems
+    assert (problem.line, problem.column, problem.code) == (2, 5, "control-character")
