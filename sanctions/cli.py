@@ -124,11 +124,10 @@ def with_filters(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add the query filters (filters.FILTERS) as options before the command's own parameters."""
     own = list(inspect.signature(command, eval_str=True).parameters.values())
     params = []
-    for f in FILTERS:
-        kind = list[str] | None  # single-value filters too: a repeat is an error, not ignored
+    for f in FILTERS:  # every option takes a list: a repeated single-value filter is an error
         option = typer.Option(f.option, metavar=f.metavar, help=f.help + (" Repeat to widen." if f.many else ""))
         params.append(inspect.Parameter(f.key, inspect.Parameter.KEYWORD_ONLY, default=None,
-                                        annotation=Annotated[kind, option]))
+                                        annotation=Annotated[list[str] | None, option]))
     own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own
            if p.kind is not inspect.Parameter.VAR_KEYWORD]
     command.__signature__ = inspect.Signature(params + own)  # type: ignore[attr-defined]
@@ -162,7 +161,7 @@ def _emit(columns: list[str], rows: list[tuple], fmt: Any, *, empty: str | None 
 
 def _nothing(what: str, selection: Any) -> str:
     described = selection.describe()
-    return f"no {what} match{'es' * (what == 'event')} {described}" if described else f"no {what} in the dataset"
+    return f"no {what} match {described}" if described else f"no {what} in the dataset"
 
 
 @app.command()

@@ -120,13 +120,16 @@ SELECT m.id, concat_ws(' ', m.id, m.title, m.summary, m.notes,
 FROM measures m WHERE m.withdrawn IS NULL;
 COMMENT ON VIEW measure_search IS 'The text --search looks in: ID, title, summary, notes, target persons and named entities.';
 
+CREATE MACRO hs_overlaps(a, b) AS starts_with(a, b) OR starts_with(b, a);
+COMMENT ON MACRO hs_overlaps IS 'Whether two HS-based codes overlap: one is a chapter, heading or subheading of the other.';
+
 CREATE MACRO goods_match(code) AS TABLE
   SELECT measure_id, 'goods' AS via, g.code AS matched FROM goods g
-  WHERE starts_with(g.code, code) OR starts_with(code, g.code)
+  WHERE hs_overlaps(g.code, code)
   UNION ALL
   SELECT s.measure_id, 'sector' AS via, h.hs AS matched
   FROM measure_sectors s JOIN sector_hs h ON h.sector = s.sector
-  WHERE starts_with(h.hs, code) OR starts_with(code, h.hs);
+  WHERE hs_overlaps(h.hs, code);
 COMMENT ON MACRO TABLE goods_match IS 'Measures whose goods match an HS-based code: via = ''goods'' (the measure''s own codes) or ''sector'' (its sectors'' HS mapping).';
 """
 

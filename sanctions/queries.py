@@ -283,26 +283,25 @@ def scope_note(con: duckdb.DuckDBPyConnection, s: Selection) -> str | None:
         day = s[key]
         if day and not scope[0] <= day <= scope[1]:
             outside.append(f"{option} {day}")
-    concerned = [code for code, types, sectors in families
+    # The families a query concerns: those whose types and sectors meet its filters (--hs stands
+    # for the sectors whose HS mapping overlaps its codes).
+    sectors = set(s["sector"]) or (set(_column(
+        con, "SELECT DISTINCT h.sector FROM sector_hs h, unnest(?::VARCHAR[]) c(code) "
+             "WHERE hs_overlaps(h.hs, c.code)", [list(s["hs"])])) if s["hs"] else None)
+    if s["hs"] and not s["sector"] and not sectors & covered_sectors:
+        outside += [f"--hs {code}" for code in s["hs"]]
+    concerned = {code for code, types, family_sectors in families
                  if (not s["type"] or set(s["type"]) & set(types))
-                 and (not s["sector"] or set(s["sector"]) & set(sectors))]
-    if s["hs"] and not s["sector"]:
-        hs_sectors = set(_column(con, "SELECT DISTINCT sector FROM sector_hs WHERE " + " OR ".join(
-            ["starts_with(hs, ?) OR starts_with(?, hs)"] * len(s["hs"])),
-            [v for code in s["hs"] for v in (code, code)]))
-        concerned = [c for c in concerned if any(set(sec) & hs_sectors for f, _, sec in families if f == c)]
-    partial = con.execute(
-        "SELECT family || ' by ' || authority FROM coverage WHERE status = 'partial'"
-        f" AND family IN (SELECT unnest(?::VARCHAR[])) {'AND authority IN (SELECT unnest(?::VARCHAR[]))' if s['authority'] else ''}"
-        " ORDER BY family, authority",
-        [concerned] + ([list(s["authority"])] if s["authority"] else [])).fetchall()
+                 and (sectors is None or sectors & set(family_sectors))}
+    partial = [f"{family} by {authority}" for family, authority in con.execute(
+        "SELECT family, authority FROM coverage WHERE status = 'partial' ORDER BY family, authority")
+        .fetchall() if family in concerned and (not s["authority"] or authority in s["authority"])]
     parts = []
     if outside:
         parts.append("outside the declared coverage: " + ", ".join(outside))
     if partial:
-        names = [p for (p,) in partial]
-        parts.append("coverage is partial for " + ", ".join(names[:4])
-                     + (f" and {len(names) - 4} more" if len(names) > 4 else ""))
+        parts.append("coverage is partial for " + ", ".join(partial[:4])
+                     + (f" and {len(partial) - 4} more" if len(partial) > 4 else ""))
     if not parts:
         return None
     return "note: " + "; ".join(parts) + " (see `sanctions coverage`)"

@@ -493,6 +493,8 @@ def test_coverage_prints_the_grid_and_every_format_carries_the_notes(cli):
     (("--sector", "seafood", "--in-force-on", "2025-06-01"),
      "note: outside the declared coverage: --in-force-on 2025-06-01 (see `sanctions coverage`)"),
     (("--search", "ban"), None),                                         # no claim without a kind or who
+    (("--hs", "0302"), None),                                            # seafood, through its HS codes
+    (("--hs", "2710"), "note: outside the declared coverage: --hs 2710 (see `sanctions coverage`)"),
 ])
 def test_query_says_when_filters_reach_beyond_the_complete_scope(cli, args, note):
     lines = [line for line in cli("query", *G, *args).stderr.splitlines() if line.startswith("note:")]
