@@ -190,7 +190,8 @@ def _open(path: Path, key: str, index: Index | None) -> duckdb.DuckDBPyConnectio
     except (OSError, duckdb.Error):
         return None
     try:
-        if con.execute("SELECT key FROM dataset_meta").fetchone() != (key,):
+        # fetchall: a partly fetched result would block the caller's next statement (DuckDB 2).
+        if con.execute("SELECT key FROM dataset_meta").fetchall() != [(key,)]:
             raise duckdb.Error("wrong key")
         return con
     except duckdb.Error:

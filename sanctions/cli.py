@@ -324,6 +324,44 @@ def coverage(
 
 
 @app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="A new or empty folder to write into.")],
+    format: Annotated[list[str] | None, typer.Option(
+        "--format", metavar="FORMAT", help="parquet, csv, json, ndjson, duckdb or sqlite; repeat or separate "
+                                          "with commas (default: all).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier export in that folder.")] = False,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the dataset for other tools: every table as Parquet, CSV, JSON and NDJSON, DuckDB and
+    SQLite files, whole measures as JSON documents, a Frictionless datapackage.json and a datasette
+    metadata.json."""
+    from .codes import Lookup, UnknownCode
+    from .errors import UsageError
+    from .export import ExportFormat, export as write
+    from .files import resolve_data_dir
+
+    lookup = Lookup("format", [f.value for f in ExportFormat])
+    chosen = []
+    for name in (n for given in format or [] for n in given.split(",") if n.strip()):
+        try:
+            chosen.append(ExportFormat(lookup.resolve(name)))
+        except UnknownCode as exc:
+            raise UsageError(f"--format: unknown format '{name}'", hint=exc.hint) from None
+    progress = _progress_line if sys.stderr.isatty() else (lambda _: None)
+    result = write(resolve_data_dir(data), out, chosen, force=force, progress=progress)
+    if sys.stderr.isatty():
+        typer.echo("\r\x1b[K", err=True, nl=False)
+    documents = f" and {result.documents} measure documents" if result.documents else ""
+    _error(f"exported {result.tables} tables{documents} ({', '.join(f.value for f in result.formats)}) "
+           f"to {result.folder}")
+
+
+def _progress_line(message: str) -> None:
+    typer.echo(f"\r\x1b[Kexport: {message}…", err=True, nl=False)
+
+
+@app.command()
 def sql(
     statement: Annotated[str, typer.Argument(metavar="QUERY", help="One SELECT statement.")],
     format: RowFormatOpt = RowFormat.table,
@@ -340,6 +378,37 @@ def sql(
     columns, rows = run_sql(_connect(data), statement, timeout)
     whole = [c for c in columns if c == "id" or c.endswith("_id") or c in ("date", "code")]
     _emit(columns, rows, format, wrap_cells=True, whole=whole, wide=wide)
+
+
+@app.command()
+def diff(
+    folders: Annotated[list[Path] | None, typer.Argument(
+        metavar="[OLD NEW]", help="Two dataset folders to compare (or use --rev).")] = None,
+    rev: Annotated[str | None, typer.Option(
+        "--rev", metavar="A..B", help="Compare two git revisions of the data folder; "
+        "A alone compares A with the working copy.")] = None,
+    format: ReportFormatOpt = ReportFormat.text,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """What changed between two versions of the dataset: records added, changed (each field, old →
+    new), withdrawn, and removed (a deleted file, which the rules forbid). Exit 0 whether or not
+    anything changed."""
+    from .diff import diff_folders, diff_revisions
+    from .errors import UsageError
+    from .files import resolve_data_dir
+    from .render import to_json
+
+    if rev is not None and not folders:
+        result = diff_revisions(resolve_data_dir(data), rev)
+    elif rev is None and folders and len(folders) == 2:
+        result = diff_folders(*folders)
+    else:
+        raise UsageError("give two folders OLD NEW, or --rev A..B", hint="see `sanctions diff --help`")
+    if format.value == Format.json:
+        typer.echo(to_json(result.as_dict()), nl=False)
+    else:
+        typer.echo(result.text(), nl=False)
 
 
 @app.command()
@@ -363,6 +432,51 @@ def stats(
                 typer.echo(f"  {name:<34} {number:>5}")
         else:
             typer.echo(f"{key.replace('_', ' ')}: {value if value is not None else '-'}")
+
+
+@app.command()
+@with_filters
+def plot(
+    out: Annotated[Path, typer.Option("--out", metavar="FILE",
+                                      help="The picture to write: FILE.svg or FILE.png.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+    **selected: Any,
+) -> None:
+    """Draw the selected measures as a timeline by authority (needs `pip install 'sanctions[plot]'`):
+    a mark per event, a bar while in force. The filters are those of `query`; each measure they
+    select is drawn whole (--from/--to choose measures, they do not cut the picture)."""
+    from .errors import SanctionsError, UsageError
+    from .files import shown, write_atomic_bytes
+    from .plot import FORMATS, picture
+    from .queries import select
+
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"--out {shown(out)}: the picture's name must end in .svg or .png")
+
+    def check_target() -> None:
+        if out.is_dir():
+            raise UsageError(f"{shown(out)} is a folder", hint="name a file ending in .svg or .png")
+        if not out.parent.is_dir():
+            raise UsageError(f"no such folder: {shown(out.parent)}", hint="create it first")
+        if (out.exists() or out.is_symlink()) and not force:
+            raise UsageError(f"{shown(out)} exists", hint="pass --force to replace it")
+
+    check_target()
+    con = _connect(data)
+    selection = select(con, _filters(selected))
+    picture_bytes, count = picture(con, selection, fmt)  # needs matplotlib, even for no measures
+    if not count:
+        _error(_nothing("measures", selection))
+        return
+    check_target()  # again: drawing takes a moment
+    try:
+        write_atomic_bytes(out, picture_bytes)
+    except OSError as exc:
+        raise SanctionsError(f"cannot write {shown(out)}: {exc.strerror or exc}") from None
+    _error(f"wrote {shown(out)} ({count} measure{'s' * (count != 1)})")
 
 
 def main() -> None:

@@ -28,12 +28,46 @@ SANDBOX = {
 EVENT_KINDS = vocab.EVENT_KINDS.codes
 _FIRST_DATES = ",\n    ".join(f"min(date) FILTER (WHERE kind = '{k}') AS {k}" for k in EVENT_KINDS)
 
-_SUMMARY_COMMENTS = "\n".join(
-    [f"COMMENT ON COLUMN measure_summary.{k} IS 'First date of a {k} event.';" for k in EVENT_KINDS]
-    + [f"COMMENT ON COLUMN measure_summary.{c} IS '{doc}';" for c, doc in (
-        ("id", "Measure ID."), ("title", "Short title."), ("authority", "Who imposed it."),
-        ("targets", "Targeted codes."), ("type", "Measure type."), ("category", "Broad category."),
-        ("sectors", "Sector codes."), ("undated_events", "Steps that happened on a date no source gives."))])
+_MEASURE_DOCS = {
+    "id": "Measure ID.", "title": "Short title.", "authority": "Who imposed it.",
+    "targets": "Targeted codes.", "type": "Measure type.", "category": "Broad category.",
+    "sectors": "Sector codes.", "status": "Status today (derived from the events).",
+    **{k: f"First date of a {k} event." for k in EVENT_KINDS},
+    "undated_events": "Steps that happened on a date no source gives.",
+}
+
+#: Column documentation of the views (tables document theirs in flat_tables.TABLES).
+VIEW_DOCS: dict[str, dict[str, str]] = {
+    "measure_summary": {k: v for k, v in _MEASURE_DOCS.items() if k != "status"},
+    "measure_overview": _MEASURE_DOCS,
+    "measure_status": {"measure_id": "Measure ID.", "status": "Status today."},
+    "timeline": {
+        "date": "Date of the event.", "kind": "Event kind.", "measure_id": "Measure ID.",
+        "title": "The measure's title.", "authority": "The measure's authority.",
+        "actor": "Who acted, when not the authority (e.g. UA requesting).",
+        "date_basis": "What the date rests on, when not the text itself.",
+        "instrument_id": "The instrument that dates the event, if any.",
+        "source_id": "The source cited for the event.", "source_url": "That source's URL.",
+        "locator": "Where in the source.", "quote": "The words the fact rests on.",
+        "rank": "Lifecycle rank of the kind (event_kinds.rank).",
+        "position": "Position of the event in the measure's list."},
+    "coverage_cells": {
+        "family": "Family of measures.", "authority": "Authority.",
+        "status": "complete, partial or none_found.",
+        "measures": "IDs of the current measures the cell holds (derived).",
+        "note": "For readers: what is missing, or what was searched."},
+    "measure_search": {"id": "Measure ID.", "text": "The text --search looks in."},
+}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _view_comments() -> str:
+    return "\n".join(f'COMMENT ON COLUMN {view}."{column}" IS {_quote(doc)};'
+                      for view, docs in VIEW_DOCS.items() for column, doc in docs.items())
+
 
 VIEWS = f"""
 CREATE MACRO status_on(day) AS TABLE
@@ -75,7 +109,6 @@ LEFT JOIN sector_codes s ON s.measure_id = m.id
 WHERE m.withdrawn IS NULL
 ORDER BY m.id;
 COMMENT ON TABLE measure_summary IS 'Built once: one row per current measure with its targets, sectors, first date of each kind of event and undated events (measure_overview adds the status today).';
-{_SUMMARY_COMMENTS}
 
 CREATE VIEW measure_overview AS
 SELECT s.id, s.title, s.authority, s.targets, s.type, s.category, s.sectors, st.status,
@@ -145,10 +178,6 @@ def _ddl(table: Any) -> str:
 CHUNK = 20_000  # rows converted to a DataFrame at a time
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
     import pandas as pd  # bulk inserts: far faster than executemany (building only)
 
@@ -167,19 +196,23 @@ def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> N
             con.unregister("incoming")
         table_rows.clear()  # each table's rows are released as soon as they are in
     con.execute(VIEWS)
+    con.execute(_view_comments())
 
 
-def build(path: Path, rows: dict[str, list[tuple]], key: str) -> None:
+def build(path: Path, rows: dict[str, list[tuple]], key: str, storage: str = "") -> None:
     """Create the database file at `path` (which must not exist) from table rows, which it
-    consumes (each table's list is emptied once inserted, to bound memory)."""
-    con = duckdb.connect(str(path))
+    consumes (each table's list is emptied once inserted, to bound memory). `storage` holds ATTACH
+    options (an older storage version, a block size) for files other DuckDB releases must open."""
+    con = duckdb.connect()
     try:
+        con.execute(f"ATTACH {_quote(str(path))} AS dataset{f' ({storage})' if storage else ''}")
+        con.execute("USE dataset")
         _populate(con, rows)
         con.execute("CREATE TABLE dataset_meta (key VARCHAR NOT NULL)")
         con.execute("COMMENT ON TABLE dataset_meta IS 'The cache key of this build (internal).'")
         con.execute("COMMENT ON COLUMN dataset_meta.key IS 'Hash of the code and of the bytes read.'")
         con.execute("INSERT INTO dataset_meta VALUES (?)", [key])
-        con.execute("CHECKPOINT")
+        con.execute("CHECKPOINT dataset")
     finally:
         con.close()
 

@@ -93,7 +93,7 @@ def select_measures(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[
 def timeline(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
     """Events of the selected measures in a fixed order (date, lifecycle, measure, source);
     --from/--to bound the events themselves."""
-    sql, params = measures_sql(s.without("date_from", "date_to", "hs"))
+    sql, params = measures_sql(s.without("date_from", "date_to"))
     rows = con.execute(
         f"SELECT {', '.join('t.' + c for c in TIMELINE_COLUMNS)} FROM timeline t "
         f"WHERE t.measure_id IN (SELECT id FROM ({sql})) AND t.date BETWEEN ? AND ? "
@@ -123,38 +123,57 @@ def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> lis
 
 
 def _measure(con: duckdb.DuckDBPyConnection, measure_id: str) -> dict[str, Any]:
-    """A measure with its status, events, instruments, sources and links (both directions)."""
-    record, category, withdrawn = con.execute(
-        "SELECT record, category, withdrawn FROM measures WHERE id = ?", [measure_id]).fetchone()
-    status = con.execute("SELECT status FROM measure_status WHERE measure_id = ?", [measure_id]).fetchone()
-    history = con.execute(
-        "SELECT status, valid_from, valid_to FROM status_history WHERE measure_id = ? ORDER BY valid_from",
-        [measure_id]).fetchall()
-    instruments = con.execute(
-        "SELECT i.record, mi.provision FROM measure_instruments mi JOIN instruments i ON i.id = mi.instrument_id"
-        " WHERE mi.measure_id = ? ORDER BY i.date NULLS LAST, i.id", [measure_id]).fetchall()
-    sources = _records(con,
-        "SELECT s.record FROM sources s WHERE s.id IN ("
-        " SELECT source_id FROM citations WHERE record_kind = 'measure' AND record_id = ?"
-        " UNION SELECT c.source_id FROM citations c JOIN instruments i ON c.id = i.citation_id"
-        "  WHERE i.id IN (SELECT instrument_id FROM measure_instruments WHERE measure_id = ?"
-        "                 UNION SELECT instrument_id FROM events WHERE measure_id = ?))"
-        " ORDER BY s.published NULLS LAST, s.id", [measure_id] * 3)
-    linked_from = con.execute(
-        "SELECT l.measure_id, l.relation FROM links l WHERE l.target_id = ? ORDER BY 1, 2",
-        [measure_id]).fetchall()
-    return {
+    return measure_documents(con, [measure_id])[0]
+
+
+def _grouped(con: duckdb.DuckDBPyConnection, sql: str, ids: list[str]) -> dict[str, list[tuple]]:
+    """Rows of `sql` (measure ID first, in order) grouped by measure."""
+    out: dict[str, list[tuple]] = {}
+    for row in con.execute(sql, [ids]).fetchall():
+        out.setdefault(row[0], []).append(row[1:])
+    return out
+
+
+def measure_documents(con: duckdb.DuckDBPyConnection, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Measures with their status, events, instruments, sources and links (both directions): what
+    `show` prints and what the export writes, built in a few queries for any number of measures."""
+    if ids is None:
+        ids = _column(con, "SELECT id FROM measures ORDER BY id")
+    base = {r[0]: r[1:] for r in con.execute(
+        "SELECT m.id, m.record, m.category, m.withdrawn, s.status FROM measures m"
+        " LEFT JOIN measure_status s ON s.measure_id = m.id WHERE m.id IN (SELECT unnest(?))", [ids]).fetchall()}
+    history = _grouped(con, "SELECT measure_id, status, valid_from, valid_to FROM status_history"
+                            " WHERE measure_id IN (SELECT unnest(?)) ORDER BY measure_id, valid_from", ids)
+    instruments = _grouped(con,
+        "SELECT mi.measure_id, i.record, mi.provision FROM measure_instruments mi"
+        " JOIN instruments i ON i.id = mi.instrument_id WHERE mi.measure_id IN (SELECT unnest(?))"
+        " ORDER BY mi.measure_id, i.date NULLS LAST, i.id", ids)
+    sources = _grouped(con,
+        "WITH wanted AS (SELECT unnest(?) AS id),"
+        " cited AS (SELECT record_id AS measure_id, source_id FROM citations"
+        "           WHERE record_kind = 'measure' AND record_id IN (SELECT id FROM wanted)"
+        "   UNION SELECT u.measure_id, c.source_id FROM ("
+        "           SELECT measure_id, instrument_id FROM measure_instruments"
+        "           UNION SELECT measure_id, instrument_id FROM events WHERE instrument_id IS NOT NULL) u"
+        "         JOIN instruments i ON i.id = u.instrument_id JOIN citations c ON c.id = i.citation_id"
+        "         WHERE u.measure_id IN (SELECT id FROM wanted))"
+        " SELECT c.measure_id, s.record FROM cited c JOIN sources s ON s.id = c.source_id"
+        " ORDER BY c.measure_id, s.published NULLS LAST, s.id", ids)
+    linked_from = _grouped(con, "SELECT target_id, measure_id, relation FROM links"
+                                " WHERE target_id IN (SELECT unnest(?)) ORDER BY 1, 2, 3", ids)
+    return [{
         "record_kind": "measure",
         "id": measure_id,
-        "status": status[0] if status else None,
-        "category": category,
-        "withdrawn": withdrawn,
-        "status_history": [{"status": s, "from": a, "to": b} for s, a, b in history],
-        "measure": json.loads(record),
-        "instruments": [{**json.loads(r), **({"provision": p} if p else {})} for r, p in instruments],
-        "sources": sources,
-        "linked_from": [{"measure": m, "relation": r} for m, r in linked_from],
-    }
+        "status": base[measure_id][3],
+        "category": base[measure_id][1],
+        "withdrawn": base[measure_id][2],
+        "status_history": [{"status": s, "from": a, "to": b} for s, a, b in history.get(measure_id, [])],
+        "measure": json.loads(base[measure_id][0]),
+        "instruments": [{**json.loads(r), **({"provision": p} if p else {})}
+                        for r, p in instruments.get(measure_id, [])],
+        "sources": [json.loads(r) for (r,) in sources.get(measure_id, [])],
+        "linked_from": [{"measure": m, "relation": r} for m, r in linked_from.get(measure_id, [])],
+    } for measure_id in ids]
 
 
 def _instrument(con: duckdb.DuckDBPyConnection, instrument_id: str) -> dict[str, Any]:
