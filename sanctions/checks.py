@@ -1,8 +1,8 @@
 """Rules across records: what one file alone cannot show.
 
 IDs resolve, vocabulary codes exist, events are in a possible order, every source is cited, every
-measure that reached force cites a primary text. Each rule yields Problems located in the file
-that holds the offending field.
+measure that reached force cites a primary text, and a primary text is on its publisher's official
+host. Each rule yields Problems located in the file that holds the offending field.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
+from .codes import Lookup, UnknownCode
 from .dataset import Dataset
 from .errors import Problem
 from .lifecycle import order_problems
-from .models import PRIMARY_SOURCE_KINDS, Citation, EventKind, LinkRelation, Measure
+from .models import PRIMARY_SOURCE_KINDS, Citation, EventKind, LinkRelation, Measure, Source
+from .provenance import host_of, index_hosts, official_host, reserved_host
 from .vocab import SCHEDULABLE_EVENTS
 
 Loc = tuple
@@ -23,8 +25,8 @@ Loc = tuple
 def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
     today = today or dt.date.today()
     out: list[Problem] = []
-    for rule in (_references, _vocabularies, _events, _primary_texts, _sources, _duplicate_lists,
-                 _coverage, _notes, _cycles, _hosts):
+    for rule in (_references, _vocabularies, _events, _primary_texts, _official_hosts, _sources,
+                 _duplicate_lists, _coverage, _notes, _cycles, _hosts):
         out.extend(rule(ds, today))
     return out
 
@@ -54,42 +56,54 @@ def _problem(ds: Dataset, kind: str, rid: str, loc: Loc, code: str, message: str
     return ds.documents[(kind, rid)].problem(loc, code, message)
 
 
+def _missing(what: str, ident: str, known: dict) -> str:
+    """'source x is not in sources/' with the way out: a close ID, or the command that creates it."""
+    import difflib
+
+    close = difflib.get_close_matches(ident, list(known), n=1, cutoff=0.75)
+    hint = f"did you mean '{close[0]}'?" if close else \
+        f"create it with `sanctions new {what} {ident}`" if what != "measure" else "check the ID"
+    return f"{what} '{ident}' is not in {what}s/ ({hint})"
+
+
 def _references(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     for kind, rid, loc, citation in _citations(ds):
         if citation.source not in ds.sources:
             yield _problem(ds, kind, rid, loc + ("source",), "unknown-source",
-                           f"source '{citation.source}' is not in sources/")
+                           _missing("source", citation.source, ds.sources))
     for mid, m in ds.measures.items():
         for i, ref in enumerate(m.instruments):
             if ref.instrument not in ds.instruments:
                 yield _problem(ds, "measures", mid, ("instruments", i, "instrument"), "unknown-instrument",
-                               f"instrument '{ref.instrument}' is not in instruments/")
+                               _missing("instrument", ref.instrument, ds.instruments))
         for i, e in enumerate(m.events):
             if e.instrument and e.instrument not in ds.instruments:
                 yield _problem(ds, "measures", mid, ("events", i, "instrument"), "unknown-instrument",
-                               f"instrument '{e.instrument}' is not in instruments/")
+                               _missing("instrument", e.instrument, ds.instruments))
         for i, link in enumerate(m.links):
             if link.measure == mid:
                 yield _problem(ds, "measures", mid, ("links", i, "measure"), "self-link",
                                "a measure cannot link to itself")
             elif link.measure not in ds.measures:
                 yield _problem(ds, "measures", mid, ("links", i, "measure"), "unknown-measure",
-                               f"measure '{link.measure}' is not in measures/")
+                               _missing("measure", link.measure, ds.measures))
     for iid, inst in ds.instruments.items():
         for i, other in enumerate(inst.amends):
             if other not in ds.instruments:
                 yield _problem(ds, "instruments", iid, ("amends", i), "unknown-instrument",
-                               f"instrument '{other}' is not in instruments/")
+                               _missing("instrument", other, ds.instruments))
 
 
 def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     if not ds.authorities or not ds.sectors:
         return  # the vocabulary file itself is broken; that problem is reported already
 
+    authorities, sectors = _lookups(ds)
+
     def authority(kind: str, rid: str, loc: Loc, code: str | None) -> Iterator[Problem]:
         if code is not None and code not in ds.authorities:
             yield _problem(ds, kind, rid, loc, "unknown-authority",
-                           f"'{code}' is not in vocabularies/authorities.yaml")
+                           f"'{code}' is not in vocabularies/authorities.yaml{_advice(authorities, code)}")
 
     for mid, m in ds.measures.items():
         yield from authority("measures", mid, ("authority",), m.authority)
@@ -100,7 +114,7 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
         for i, s in enumerate(m.sectors):
             if s not in ds.sectors:
                 yield _problem(ds, "measures", mid, ("sectors", i), "unknown-sector",
-                               f"'{s}' is not in vocabularies/sectors.yaml")
+                               f"'{s}' is not in vocabularies/sectors.yaml{_advice(sectors, s)}")
     for iid, inst in ds.instruments.items():
         yield from authority("instruments", iid, ("authority",), inst.authority)
         for i, party in enumerate(inst.parties):
@@ -111,6 +125,30 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
             if member not in ds.authorities and doc:
                 yield doc.problem(("authorities", i, "members", j), "unknown-authority",
                                   f"member '{member}' is not in this file")
+    doc = ds.single_documents.get("official_hosts")
+    for i, entry in enumerate(ds.official_hosts if doc else ()):
+        for j, code in enumerate(entry.authorities):
+            if code not in ds.authorities:
+                yield doc.problem(("hosts", i, "authorities", j), "unknown-authority",
+                                  f"'{code}' is not in vocabularies/authorities.yaml")
+
+
+def _lookups(ds: Dataset) -> tuple[Lookup, Lookup]:
+    """The vocabularies as users type them: names, aliases, country names, sector synonyms."""
+    return (Lookup("authority", list(ds.authorities),
+                   names={**{a.name: c for c, a in ds.authorities.items()},
+                          **{alias: c for c, a in ds.authorities.items() for alias in a.aliases}},
+                   countries=True),
+            Lookup("sector", list(ds.sectors), names={s.name: c for c, s in ds.sectors.items()},
+                   synonyms={w: c for c, s in ds.sectors.items() for w in s.synonyms}))
+
+
+def _advice(lookup: Lookup, text: str) -> str:
+    """'UK' -> write the code 'GB'; 'seafod' -> did you mean 'seafood'?"""
+    try:
+        return f": write the code '{lookup.resolve(text)}'"
+    except UnknownCode as exc:
+        return f" ({exc.hint})"
 
 
 def _events(ds: Dataset, today: dt.date) -> Iterator[Problem]:
@@ -158,33 +196,102 @@ def _cited_sources(ds: Dataset, m: Measure) -> set[str]:
     return cited
 
 
+def _host_index(ds: Dataset) -> dict | None:
+    """The official hosts by host; None when official_hosts.yaml is broken (reported already)."""
+    return index_hosts(ds.official_hosts) if "official_hosts" in ds.single_documents else None
+
+
+def counts_as_primary(source: Source, hosts: dict | None) -> bool:
+    """Whether a source stands for an official text: of a primary kind, at a real address, and on
+    an official host or with an official_copy_note saying why its copy stands for the original."""
+    if source.kind not in PRIMARY_SOURCE_KINDS:
+        return False
+    host = host_of(source.url)
+    if host is None or reserved_host(host):
+        return False
+    return (hosts is None or source.official_copy_note is not None
+            or official_host(source.url, hosts) is not None)
+
+
 def _primary_texts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    hosts = _host_index(ds)
     for mid, m in ds.measures.items():
         if m.withdrawn or not any(e.kind is EventKind.in_force for e in m.events):
             continue
-        kinds = {ds.sources[s].kind for s in _cited_sources(ds, m) if s in ds.sources}
-        if not kinds & PRIMARY_SOURCE_KINDS:
-            yield _problem(ds, "measures", mid, ("events",), "primary-source-missing",
-                           "the measure entered into force but cites no legal text or official "
-                           "statement: cite the instrument's official text")
+        cited = [ds.sources[s] for s in sorted(_cited_sources(ds, m)) if s in ds.sources]
+        if any(counts_as_primary(s, hosts) for s in cited):
+            continue
+        unofficial = [repr(s.id) for s in cited if s.kind in PRIMARY_SOURCE_KINDS]
+        why = ""
+        if unofficial:
+            one = len(unofficial) == 1
+            why = (f" ({', '.join(unofficial)} {'is' if one else 'are'} not on an official host and "
+                   f"{'has' if one else 'have'} no official_copy_note)")
+        yield _problem(ds, "measures", mid, ("events",), "primary-source-missing",
+                       "the measure entered into force but cites no legal text or official "
+                       f"statement{why}: cite the instrument's official text")
+
+
+def _official_hosts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+    """A primary text is at an address its publisher uses (vocabularies/official_hosts.yaml), or says
+    why a copy stands for it; an instrument's url is its official address."""
+    hosts = _host_index(ds)
+    if hosts is None:
+        return
+    for sid, s in ds.sources.items():
+        host = host_of(s.url)
+        if s.withdrawn or host is None or reserved_host(host):
+            continue  # a placeholder address is reported as such
+        if s.official_copy_note is not None and s.kind not in PRIMARY_SOURCE_KINDS:
+            yield _problem(ds, "sources", sid, ("official_copy_note",), "unneeded-copy-note",
+                           f"a {s.kind.value} source does not count as a primary text, so it needs no "
+                           "official_copy_note: move the text into note")
+        elif (s.kind in PRIMARY_SOURCE_KINDS and s.official_copy_note is None
+              and official_host(s.url, hosts) is None):
+            yield _problem(ds, "sources", sid, ("url",), "unofficial-host",
+                           f"'{host}' is not an official host (vocabularies/official_hosts.yaml), so "
+                           f"this {s.kind.value} cannot count as a primary text: give the text's "
+                           "address on its publisher's official host (add the host to "
+                           "official_hosts.yaml if it is the publisher's own), or say in "
+                           "official_copy_note why this copy stands for the official text (who "
+                           "published the original, where, and why the original was not read); if "
+                           "it is not a primary text, change kind")
+    for iid, inst in ds.instruments.items():
+        host = inst.url and host_of(inst.url)
+        if inst.withdrawn or not host or reserved_host(host):
+            continue
+        if official_host(inst.url, hosts) is None:
+            yield _problem(ds, "instruments", iid, ("url",), "unofficial-host",
+                           f"'{host}' is not an official host (vocabularies/official_hosts.yaml): an "
+                           "instrument's url is the act's official address; give its address on "
+                           "the publisher's official host (add the host to official_hosts.yaml if it "
+                           "is the publisher's own), or leave url out: the citation names the text "
+                           "that was read")
 
 
 def _sources(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     cited = {c.source for _, _, _, c in _citations(ds)}
     by_url: dict[str, list[str]] = {}
+    uses: dict[str, int] = {}
+    for _, _, _, c in _citations(ds):
+        uses[c.source] = uses.get(c.source, 0) + 1
     for sid, s in sorted(ds.sources.items()):
-        by_url.setdefault(s.url, []).append(sid)
-        if sid not in cited and not s.withdrawn:
+        if not s.withdrawn:
+            by_url.setdefault(s.url, []).append(sid)
+        # An invalid record may be what cites it: this rule waits for a valid dataset.
+        if sid not in cited and not s.withdrawn and not ds.invalid:
             yield _problem(ds, "sources", sid, ("id",), "uncited-source",
                            "no record cites this source: cite it or withdraw it")
     for sids in by_url.values():
-        for sid in sids[1:] if len(sids) > 1 else ():
-            yield _problem(ds, "sources", sid, ("url",), "duplicate-source",
-                           f"source '{sids[0]}' has the same URL: cite that one and withdraw this")
-        if len(sids) > 1:
-            yield _problem(ds, "sources", sids[0], ("url",), "duplicate-source",
-                           f"source{'s' * (len(sids) > 2)} {', '.join(repr(s) for s in sids[1:])} "
-                           f"{'have' if len(sids) > 2 else 'has'} the same URL")
+        if len(sids) < 2:
+            continue
+        # The one to keep is the most cited (then the earliest read): the others are the newcomers.
+        keep = min(sids, key=lambda i: (-uses.get(i, 0), ds.sources[i].accessed, i))
+        for sid in sids:
+            if sid != keep:
+                yield _problem(ds, "sources", sid, ("url",), "duplicate-source",
+                               f"source '{keep}' (cited {uses.get(keep, 0)} times) has the same URL: cite "
+                               f"'{keep}' instead and remove this file (or withdraw it if it was released)")
 
 
 def _duplicate_lists(ds: Dataset, today: dt.date) -> Iterator[Problem]:
@@ -303,7 +410,7 @@ def curation_talk(text: str) -> str | None:
 
 def _notes(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     def fields(record) -> Iterator[tuple[Loc, str]]:
-        for name in ("notes", "note", "summary"):
+        for name in ("notes", "note", "summary", "official_copy_note"):
             text = getattr(record, name, None)
             if text:
                 yield (name,), text

@@ -173,11 +173,15 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Check the dataset (or the named files): one line per problem, PATH:LINE:COLUMN: FIELD: MESSAGE."""
-    from .files import resolve_data_dir
+    from .files import elsewhere_note, resolve_data_dir
     from .render import to_json
     from .validate import validate as check
 
-    report = check(resolve_data_dir(data), list(paths or []))
+    root = resolve_data_dir(data)
+    note = elsewhere_note(root, data)
+    if note:
+        _error(note)
+    report = check(root, list(paths or []))
     problems = report.problems
     if format.value == Format.json:
         typer.echo(to_json([p.as_dict() for p in problems]), nl=False)
@@ -190,6 +194,44 @@ def validate(
                    f"file{'s' * (files != 1)}", err=True)
         raise typer.Exit(1)
     _error(f"valid: {report.checked}")
+
+
+@app.command()
+def fmt(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH ...]", help="Format only these files of the dataset.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing: list the files that would change, exit 1 if any.")] = False,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Put records in their canonical layout (key order, quoting, wrapping), keeping comments. A
+    file is written only when it reads back as exactly the same data, atomically; one that does not
+    parse is left as it is, with an error."""
+    from .errors import UsageError
+    from .files import elsewhere_note, resolve_data_dir
+    from .fmt import format_files
+
+    root = None
+    if not paths:
+        root = resolve_data_dir(data)
+        note = elsewhere_note(root, data)
+        if note and not check:
+            raise UsageError(note.removeprefix("note: ").split(" (hint")[0],
+                             hint="pass --data to say which dataset to format")
+        if note:
+            _error(note)
+    report = format_files(root, list(paths or []), check=check)
+    for outcome in report.outcomes:
+        if outcome.error:
+            _error(outcome.error)
+        elif outcome.changed:
+            typer.echo(safe(f"{'would reformat' if check else 'reformatted'} {outcome.shown}"))
+    changed, unchanged, failed = len(report.changed), len(report.unchanged), len(report.errors)
+    summary = (f"{changed} file{'s' * (changed != 1)} {'would be ' if check else ''}reformatted, "
+               f"{unchanged} unchanged")
+    _error(summary + (f", {failed} not formatted (see above)" if failed else ""))
+    raise typer.Exit(1 if failed or (check and changed) else 0)
 
 
 @app.command()
@@ -321,6 +363,63 @@ def coverage(
     from .render import terminal_width
 
     typer.echo(textwrap.fill(GRID_LEGEND, width=terminal_width()))
+
+
+class RecordKind(StrEnum):
+    measure = "measure"
+    source = "source"
+    instrument = "instrument"
+
+
+def _text_option(flag: str, help: str) -> Any:
+    return Annotated[str | None, typer.Option(flag, help=help)]
+
+
+@app.command()
+def new(
+    kind: Annotated[RecordKind, typer.Argument(help="measure, source or instrument.")],
+    record_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The new record's ID (file name).")] = None,
+    title: _text_option("--title", "Title (measure, source).") = None,
+    authority: _text_option("--authority", "Authority code or name (measure, instrument).") = None,
+    target: Annotated[list[str] | None, typer.Option("--target", help="Target code or name (measure); repeat.")] = None,
+    type: _text_option("--type", "Measure type.") = None,
+    sector: Annotated[list[str] | None, typer.Option("--sector", help="Sector (measure); repeat.")] = None,
+    record_kind: _text_option("--kind", "Kind of source or instrument.") = None,
+    publisher: _text_option("--publisher", "Publisher (source).") = None,
+    url: _text_option("--url", "URL (source).") = None,
+    published: _text_option("--published", "Publication date, YYYY-MM-DD (source).") = None,
+    identifier: _text_option("--identifier", "The act's own name (instrument).") = None,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a new record to fill in: a valid ID and file name, the schema line for editors, and
+    TODO placeholders that validate refuses until each is replaced. Never overwrites a file. Asks
+    for what the flags leave out when run in a terminal."""
+    from .errors import UsageError
+    from .files import elsewhere_note, resolve_data_dir
+    from .scaffold import asks, new as scaffold
+
+    root = resolve_data_dir(data)
+    if elsewhere_note(root, data):
+        raise UsageError(elsewhere_note(root, data).removeprefix("note: ").split(" (hint")[0],
+                         hint="pass --data to say which dataset the new record belongs to")
+    interactive = sys.stdin.isatty()
+    if record_id is None:
+        if not interactive:
+            raise UsageError(f"give the new {kind.value}'s ID", hint="e.g. sanctions new measure gb-2022-caviar-import-ban")
+        record_id = typer.prompt("ID (lowercase words joined by hyphens)")
+    given: dict[str, Any] = {"title": title, "authority": authority, "target": target, "type": type,
+                             "sector": sector, "kind": record_kind, "publisher": publisher, "url": url,
+                             "published": published, "identifier": identifier}
+    if interactive:
+        for ask in asks(kind.value, root):
+            if not given.get(ask.key):
+                answer = typer.prompt(f"{ask.prompt} (empty: fill in later)", default="", show_default=False)
+                given[ask.key] = [a.strip() for a in answer.split(",") if a.strip()] if ask.many else answer.strip()
+    path = scaffold(kind.value, root, record_id, given)
+    typer.echo(str(path))
+    _error(f"wrote {kind.value} {record_id}: replace every TODO from what a source says, then run "
+           f"`sanctions validate {path}`")
 
 
 @app.command()

@@ -45,7 +45,7 @@ class Lookup:
         if found:
             return found
         if self.countries:
-            found = _country(text)
+            found = country_code(text)
             if found in self.codes:
                 return found
             if found:
@@ -67,7 +67,7 @@ class Lookup:
         return f"{len(self.codes)} values; list them with `sanctions sql`"
 
 
-def _country(text: str) -> str | None:
+def country_code(text: str) -> str | None:
     """The ISO alpha-2 code of a country name or code, from pycountry's ISO 3166 data."""
     import pycountry  # only when a name is not a known code or alias
 

@@ -1,8 +1,9 @@
 """Files in a data folder -> typed records, with every problem found on the way.
 
-Each file is checked twice: against its committed-format JSON Schema (the contract other tools
-use, and the better error messages) and, when that passes, by its pydantic model. Rules that need
-other records run afterwards, in checks.py.
+Each file is checked by its pydantic model and, when that fails, against its committed-format JSON
+Schema (the contract other tools use, and the better error messages). A file the model accepts is
+then searched for placeholders (provenance.py). Rules that need other records run afterwards, in
+checks.py.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from .errors import Problem
 from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown
 from .io import Document, parse_bytes
 from .models import (
-    RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, Record, Registered,
-    Sector, Source,
+    RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, OfficialHost,
+    OfficialHosts, Record, Registered, Sector, Source,
 )
+from .provenance import placeholder_problems
 
 #: Schema name for each folder of records.
 FOLDER_SCHEMA = {"measures": "measure", "sources": "source", "instruments": "instrument"}
@@ -39,6 +41,8 @@ class Dataset:
     instruments: dict[str, Instrument] = field(default_factory=dict)
     authorities: dict[str, Authority] = field(default_factory=dict)
     sectors: dict[str, Sector] = field(default_factory=dict)
+    #: The entries of official_hosts.yaml, in the file's order (provenance.index_hosts looks them up).
+    official_hosts: list[OfficialHost] = field(default_factory=list)
     coverage: Coverage | None = None
     #: (kind, id) -> the Document a record came from, to locate problems found later.
     documents: dict[tuple[str, str], Document] = field(default_factory=dict)
@@ -85,9 +89,12 @@ def check_document(kind: str, doc: Document) -> Record | None:
     # The model (compiled, fast) decides; the JSON Schema, which accepts exactly the same
     # documents (tests/test_schema.py), runs only on failure, for its better messages.
     model = RECORD_KINDS.get(kind) or SINGLE_FILE_MODELS[kind]
-    record, problems = model_problems(doc, model)
+    text = json.dumps(doc.data)
+    record, problems = model_problems(doc, model, text)
     if record is None:
         doc.problems.extend(schema_problems(doc, FOLDER_SCHEMA.get(kind, kind)) or problems)
+    else:
+        doc.problems.extend(placeholder_problems(doc, text))
     return record
 
 
@@ -95,11 +102,18 @@ PARALLEL_FROM = 2_000  # files; below this, starting worker processes costs more
 
 
 def _load_one(data_file: DataFile) -> tuple[DataFile, Document, tuple | None, Record | None]:
-    """One file read, parsed and checked on its own, its bulk released: the unit of work."""
+    """One file read, parsed and checked on its own, its bulk released: the unit of work. An
+    invalid record comes back salvaged (its valid part, doc.moved set) for the rules across records."""
     doc, read = read_file(data_file.path)
     record = check_document(data_file.kind, doc)
     if record is not None:
         doc.release()
+    elif data_file.kind in RECORD_KINDS and doc.data is not None:
+        from .salvage import salvage
+
+        kept = salvage(RECORD_KINDS[data_file.kind], doc.data)
+        if kept is not None:
+            record, doc.moved = kept
     return data_file, doc, read, record
 
 
@@ -136,8 +150,9 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
         if read and data_file.rel in own:  # what the dataset's own files held, for the cache key
             dataset.read[data_file.rel] = read
         problems.extend(doc.problems)
-        if record is None:
+        if record is None or doc.moved is not None:  # invalid (perhaps salvaged for the rules)
             dataset.invalid += 1
+        if record is None:
             continue
         if isinstance(record, Registered):
             registry = getattr(dataset, kind)
@@ -156,6 +171,16 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
         elif isinstance(record, Coverage):
             dataset.single_documents[kind] = doc
             dataset.coverage = record
+        elif isinstance(record, OfficialHosts):
+            dataset.single_documents[kind] = doc
+            dataset.official_hosts = list(record.hosts)
+            for index, entry in enumerate(record.hosts):
+                if any(other.host == entry.host and (not entry.paths or not other.paths
+                                                     or set(entry.paths) & set(other.paths))
+                       for other in record.hosts[:index]):
+                    problems.append(doc.problem(("hosts", index, "host"), "duplicate-code",
+                                                f"host '{entry.host}' is listed twice: give each "
+                                                "entry of a shared host its own paths"))
         else:
             dataset.single_documents[kind] = doc
             entries = record.authorities if kind == "authorities" else record.sectors
@@ -185,6 +210,7 @@ _PATTERN_HINTS = {
     "CODE": "must be an upper-case code such as 'US', 'RU' or 'EU'",
     "VOCAB": "must be a lower-case code such as 'seafood' or 'alcoholic_beverages'",
     "URL": "must be an http(s) URL without user name or password",
+    "HOST": "must be a lower-case host name such as 'eur-lex.europa.eu', without https:// or a path",
 }
 
 
@@ -210,6 +236,17 @@ def _leaf(error: Any) -> Any:
         useful = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
         error = min(useful or error.context, key=lambda e: (-len(e.absolute_path), str(e.validator)))
     return error
+
+
+def _code_advice(pattern: str, instance: Any) -> str:
+    """A country's name where its code belongs ('Belarus'): the code, from pycountry's ISO data."""
+    from . import models
+    from .codes import country_code
+
+    if pattern != models.CODE_PATTERN or not isinstance(instance, str):
+        return ""
+    code = country_code(instance)
+    return f": write the code '{code}'" if code else ""
 
 
 def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
@@ -258,7 +295,8 @@ def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
             continue
         if validator == "pattern":
             code = "bad-url" if str(loc[-1] if loc else "").endswith("url") else "bad-format"
-            out.append(doc.problem(loc, code, f"{_short(instance)} {_pattern_hint(error.validator_value)}"))
+            out.append(doc.problem(loc, code, f"{_short(instance)} {_pattern_hint(error.validator_value)}"
+                                              f"{_code_advice(error.validator_value, instance)}"))
             continue
         if validator == "format" and error.validator_value == "date":
             import re
@@ -281,10 +319,10 @@ def schema_problems(doc: Document, schema_name: str) -> list[Problem]:
     return out
 
 
-def model_problems(doc: Document, model: type[Record]) -> tuple[Record | None, list[Problem]]:
+def model_problems(doc: Document, model: type[Record], text: str | None = None) -> tuple[Record | None, list[Problem]]:
     from pydantic import ValidationError
 
     try:
-        return model.model_validate_json(json.dumps(doc.data)), []
+        return model.model_validate_json(json.dumps(doc.data) if text is None else text), []
     except ValidationError as exc:
         return None, [doc.problem(tuple(err["loc"]), "invalid", err["msg"]) for err in exc.errors()]

@@ -119,6 +119,8 @@ def _source(d: dict[str, Any]) -> list[str]:
     _fields(out, [("kind", s["kind"]), ("publisher", s["publisher"]),
                   ("published", s.get("published") or "undated"), ("accessed", s["accessed"]),
                   ("url", s["url"]), ("archived", s.get("archived_url")), ("language", s.get("language"))])
+    if s.get("official_copy_note"):
+        out += ["", "official text read in a copy:", "  " + " ".join(s["official_copy_note"].split())]
     out += ["", "cited by:"]
     for c in d["cited_by"]:
         out.append(f"  {c['record_kind']} {c['record_id']} {c['field']}"

@@ -37,6 +37,33 @@ def default_schema_dir() -> Path:
     return PACKAGE_DIR.parent / "schemas"
 
 
+def is_data_dir(path: Path) -> bool:
+    return (path / "measures").is_dir() and (path / "vocabularies").is_dir()
+
+
+def checkout_data(start: Path | None = None) -> Path | None:
+    """The dataset folder of the checkout the working directory is in (the folder itself, or a
+    `data/` beside it, looking upwards), or None."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for candidate in (folder, folder / "data"):
+            if is_data_dir(candidate):
+                return candidate
+    return None
+
+
+def elsewhere_note(root: Path, data: object) -> str | None:
+    """When no folder was named and the working directory is inside another dataset checkout:
+    say which data a command uses, so that a pass is never mistaken for one on the checkout."""
+    if data is not None or os.environ.get("SANCTIONS_DATA"):
+        return None
+    here = checkout_data()
+    if here is None or here.resolve() == root.resolve():
+        return None
+    return (f"note: this is {shown(root)}/, the package's dataset, not {shown(here)}/ where you are "
+            f"(hint: --data {shown(here)})")
+
+
 def resolve_data_dir(data: str | os.PathLike[str] | None = None) -> Path:
     """--data, else $SANCTIONS_DATA, else the shipped dataset."""
     chosen = data if data is not None else os.environ.get("SANCTIONS_DATA") or None
@@ -86,7 +113,7 @@ def _umask() -> int:
 #: Folders of records (one file per record) and the files that hold one document each.
 RECORD_FOLDERS = ("measures", "sources", "instruments")
 SINGLE_FILES = {"authorities": "vocabularies/authorities.yaml", "sectors": "vocabularies/sectors.yaml",
-                "coverage": "coverage.yaml"}
+                "official_hosts": "vocabularies/official_hosts.yaml", "coverage": "coverage.yaml"}
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,8 @@ TABLES: tuple[Table, ...] = (
         K("accessed", "DATE", "When it was read."),
         K("url", "VARCHAR", "Where it was read."),
         C("archived_url", "VARCHAR", "An archived copy."),
+        C("official_copy_note", "VARCHAR", "For a primary text read in a copy: why the copy stands for "
+                                           "the official text."),
         C("language", "VARCHAR", "ISO 639-1 language code."),
         C("note", "VARCHAR", "Editorial note."),
         C("withdrawn", "DATE", "Set when the source was withdrawn."),
@@ -322,7 +324,8 @@ def build_rows(ds: Dataset) -> Rows:
     for sid, s in sorted(ds.sources.items()):
         add("sources", id=sid, kind=s.kind.value, primary_text=s.kind in PRIMARY_SOURCE_KINDS,
             title=s.title, publisher=s.publisher, published=s.published, accessed=s.accessed,
-            url=s.url, archived_url=s.archived_url, language=s.language, note=s.note,
+            url=s.url, archived_url=s.archived_url, official_copy_note=s.official_copy_note,
+            language=s.language, note=s.note,
             withdrawn=s.withdrawn.date if s.withdrawn else None,
             record=s.model_dump_json(exclude_none=True))
     for iid, i in sorted(ds.instruments.items()):

@@ -82,6 +82,8 @@ class Document:
     problems: list[Problem] = field(default_factory=list)
     source: Path | None = None
     """The file, to parse again for locations once `release()` has dropped them."""
+    moved: Any = None
+    """For a salvaged record (salvage.py): its paths -> the paths in the file as written."""
 
     def release(self) -> None:
         """Drop the data and locations (most of a dataset's memory) once the record is built;
@@ -94,7 +96,7 @@ class Document:
         """The line and column of a field, or of its nearest parent that exists in the file."""
         if self.locations is None:
             self.locations = read_document(self.source, self.path).locations or {}
-        loc = tuple(loc)
+        loc = tuple(loc) if self.moved is None else self.moved(tuple(loc))
         while loc:
             if loc in self.locations:
                 return self.locations[loc]
@@ -103,7 +105,8 @@ class Document:
 
     def problem(self, loc: Path_, code: str, message: str) -> Problem:
         line, column = self.locate(loc)
-        return Problem(self.path, line, column, format_field(loc), code, message)
+        shown_loc = loc if self.moved is None else self.moved(tuple(loc))
+        return Problem(self.path, line, column, format_field(shown_loc), code, message)
 
 
 def format_field(loc: Path_) -> str:
@@ -176,6 +179,9 @@ def parse_bytes(raw: bytes, shown: str) -> Document:
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
         what = (exc.problem or exc.context or "invalid YAML").strip()
+        line_text = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+        if "\t" in line_text[:len(line_text) - len(line_text.lstrip(" \t"))] or "tab" in what:
+            what = "a tab in the indentation: YAML indents with spaces only (replace the tab with spaces)"
         doc.problems.append(Problem(shown, line, column, "", "yaml-syntax", f"invalid YAML: {what}"))
     except yaml.reader.ReaderError as exc:  # control characters and the like
         line, column = _position(text, exc.position)

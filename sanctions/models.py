@@ -23,11 +23,15 @@ CODE_PATTERN = r"^[A-Z][A-Z0-9]{1,9}$"
 VOCAB_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 # http(s), a host without user:password@, then anything without spaces.
 URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
+# A lower-case DNS name with at least two labels (IDNs in their xn-- form): no scheme, port or path.
+HOST_PATTERN = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
 
 RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=2, max_length=80)]
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 VocabCode = Annotated[str, StringConstraints(pattern=VOCAB_PATTERN, max_length=40)]
 Url = Annotated[str, StringConstraints(pattern=URL_PATTERN, max_length=2000)]
+Host = Annotated[str, StringConstraints(pattern=HOST_PATTERN, max_length=253)]
+UrlPath = Annotated[str, StringConstraints(pattern=r"^/\S*$", max_length=300)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 Quote = Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -225,6 +229,10 @@ class Source(Registered):
     """When the document was read."""
     url: Url
     archived_url: Url | None = None
+    official_copy_note: LongText | None = None
+    """For a primary text (legal_text, official_statement) read in a copy: why the copy stands for the
+    official text: who published the original, where, and why the original was not read. Required
+    when the address is not on an official host (vocabularies/official_hosts.yaml)."""
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = None
     """ISO 639-1 code of the document's language."""
     note: LongText | None = None
@@ -290,6 +298,31 @@ class Sectors(Record):
     sectors: Annotated[list[Sector], Field(min_length=1)]
 
 
+class OfficialHost(Record):
+    """A host where a publisher puts its official texts: a source counted as a primary text must be
+    at one (or say in `official_copy_note` why a copy stands for the official text)."""
+
+    host: Host
+    """Lower-case host name, without https:// or a path; its subdomains count too ('europa.eu'
+    covers 'eur-lex.europa.eu')."""
+    paths: list[UrlPath] = []
+    """For a host that many publishers share: only addresses whose path starts with one of these
+    count, e.g. '/accounts/USDHSCBP/'."""
+    name: Text
+    """Who publishes there, e.g. 'EUR-Lex (Publications Office of the European Union)'."""
+    authorities: Annotated[list[Code], Field(min_length=1)]
+    """Codes from authorities.yaml whose official texts it publishes."""
+    note: LongText | None = None
+    """Why the host is official, where that is not plain from its name."""
+
+
+class OfficialHosts(Record):
+    """data/vocabularies/official_hosts.yaml: the hosts known as official for their publishers."""
+
+    schema_version: SchemaVersion
+    hosts: Annotated[list[OfficialHost], Field(min_length=1)]
+
+
 class Period(Record):
     """A span of days, both ends included."""
 
@@ -345,5 +378,6 @@ RECORD_KINDS: dict[str, type[Record]] = {
 SINGLE_FILE_MODELS: dict[str, type[Record]] = {
     "authorities": Authorities,
     "sectors": Sectors,
+    "official_hosts": OfficialHosts,
     "coverage": Coverage,
 }

@@ -85,6 +85,19 @@ SOURCE_KINDS = Vocabulary(
     ("legal_text", "official_statement", "press_release", "news", "analysis"))
 PRIMARY_SOURCE_KINDS = frozenset({"legal_text", "official_statement"})
 
+#: Words and phrases that mark unfinished or invented text: refused in every field of every record.
+#: Matched as whole words in any case, except those in UPPER_CASE_ONLY ('todo' is Spanish and
+#: Portuguese for 'all'). XXX stands for any run of three or more x's, but not for the Roman numeral
+#: 30 after 'Annex', 'Part', 'Article'... ('Annex XXX') nor for a point numbered '(xxx)'.
+PLACEHOLDER_WORDS = ("PLACEHOLDER", "TODO", "TBD", "FIXME", "XXX", "lorem ipsum")
+UPPER_CASE_ONLY = frozenset({"TODO"})
+
+#: Host names reserved for examples, tests and local networks (RFC 2606, RFC 6761, RFC 6762,
+#: RFC 8375, ICANN's .internal): no publisher's document is there. A host that is one of these, or
+#: under one, is refused in every address, as is a private, loopback or documentation IP address.
+RESERVED_HOSTS = ("example.com", "example.net", "example.org", "example", "test", "invalid",
+                  "localhost", "local", "home.arpa", "internal")
+
 LINK_RELATIONS = Vocabulary("LinkRelation", "How one measure relates to another.", (
     "implements", "amends", "extends", "supersedes", "coordinated_with", "follows"))
 

@@ -335,3 +335,12 @@ def test_a_folder_that_is_no_dataset_exits_2(cli, pair):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: not a dataset folder (no measures/ in it): {pair[1] / 'sources'}")
 
+
+def test_every_single_file_is_compared(cli, pair):
+    """official_hosts.yaml (or any single file without coded entries) is one record, by its name."""
+    old, new = pair
+    text = (new / "vocabularies/official_hosts.yaml").read_text()
+    (new / "vocabularies/official_hosts.yaml").write_text(text.replace("authorities: [US]", "authorities: [US, GB]", 1))
+    out = as_json(cli, old, new)
+    assert [(c["kind"], c["id"], c["path"]) for c in out["changed"]] == \
+        [("vocabulary", "official_hosts", "vocabularies/official_hosts.yaml")]

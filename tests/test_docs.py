@@ -56,6 +56,10 @@ def vocabularies_block() -> str:
         f"- Goods systems: {codes(vocab.GOODS_SYSTEMS)}.",
         f"- Date bases: {codes(vocab.DATE_BASES)}.",
         f"- Coverage statuses: {codes(vocab.COVERAGE_STATUSES)}.",
+        f"- Placeholders, refused in every field of every file: {codes(vocab.PLACEHOLDER_WORDS)} (whole "
+        f"words, any case but {codes(sorted(vocab.UPPER_CASE_ONLY))} in capitals only; `XXX` is any run of "
+        "x's, but not the Roman numeral of 'Annex XXX'), and addresses whose host is, or is under, "
+        f"{codes(vocab.RESERVED_HOSTS)}, or a private, loopback or documentation IP address.",
     ])
 
 

@@ -176,8 +176,8 @@ links:
   follows                  us-2021-option-weighed
 
 sources:
-  [eu-regulation-text] Council Regulation (fixture) naming banks. Fixture Official Journal, 2022-03-02. https://example.org/oj/2022-345
-  [gov-statement] Leaders' statement (fixture). Fixture Government, 2022-03-11. https://example.org/statements/2022-03-11
+  [eu-regulation-text] Council Regulation (fixture) naming banks. Fixture Official Journal, 2022-03-02. https://eur-lex.europa.eu/eli/reg/2022/345/oj
+  [gov-statement] Leaders' statement (fixture). Fixture Government, 2022-03-11. https://www.whitehouse.gov/briefing-room/statements-releases/2022/03/11/g7-leaders-statement/
 """
 
 
@@ -366,7 +366,7 @@ measures:
     makes it; events: wind_down_ends
 
 sources:
-  [gov-order-text] Executive Order 1 (fixture). Fixture Register, 2022-03-15. https://example.org/register/order-1
+  [gov-order-text] Executive Order 1 (fixture). Fixture Register, 2022-03-15. https://www.federalregister.gov/d/2022-05554
 """
     detail = json.loads(cli("show", *G, "fx-order-1", "--format", "json").stdout)
     assert detail["record_kind"] == "instrument"
@@ -384,7 +384,7 @@ def test_show_a_source_lists_everything_citing_it(cli):
   publisher   Fixture Congress
   published   2022-04-08
   accessed    2026-11-01
-  url         https://example.org/law/117-110
+  url         https://www.congress.gov/117/plaws/publ110/PLAW-117publ110.htm
 
 cited by:
   measure us-2022-trade-status-revocation events[1]

@@ -36,6 +36,7 @@ EXPECTED = [
     ("measures/tab-indent.yaml", 9, 1, "", "yaml-syntax"),
     ("measures/two-documents.yaml", 10, 1, "", "yaml-multiple-documents"),
     ("measures/type-typo.yaml", 6, 1, "type", "not-in-vocabulary"),
+    ("measures/unfinished-quote.yaml", 11, 39, "events[0].citation.quote", "placeholder"),
     ("measures/unknown-authority.yaml", 4, 1, "authority", "unknown-authority"),
     ("measures/unknown-field.yaml", 1, 1, "title", "missing-field"),
     ("measures/unknown-field.yaml", 3, 1, "titel", "unknown-field"),
@@ -48,6 +49,8 @@ EXPECTED = [
     ("sources/ftp-url.yaml", 7, 1, "url", "bad-url"),
     ("sources/future-access.yaml", 2, 1, "id", "uncited-source"),
     ("sources/future-access.yaml", 6, 1, "accessed", "future-date"),
+    ("sources/reserved-host.yaml", 2, 1, "id", "uncited-source"),
+    ("sources/reserved-host.yaml", 7, 1, "url", "placeholder-host"),
     ("sources/uncited.yaml", 2, 1, "id", "uncited-source"),
 ]
 BAD_FILES = sorted({name for name, *_ in EXPECTED})
