@@ -23,16 +23,13 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import duckdb
 
-from . import __version__
-from .errors import UsageError
 from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular
+from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (part of this module's API)
 
-FOLDER = "sanctions-db-1"
 RACY_NS = 2_000_000_000  # files changed this close to the index's writing are re-hashed
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
@@ -40,34 +37,6 @@ _INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.index$")
 _TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
 
 Entry = list  # [size, mtime_ns, ctime_ns, inode, hash]
-
-
-def cache_dir() -> Path:
-    """Where databases are kept: $SANCTIONS_CACHE_DIR, else the user's cache directory."""
-    chosen = os.environ.get("SANCTIONS_CACHE_DIR")
-    if chosen:
-        try:
-            chosen.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError("SANCTIONS_CACHE_DIR is not valid UTF-8",
-                             hint="name a folder whose path is UTF-8") from None
-        return Path(chosen) / FOLDER
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("sanctions", appauthor=False)) / FOLDER
-
-
-@cache
-def code_hash() -> str:
-    """Every module of the package: a new module or any edit gives new databases."""
-    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def dataset_id(root: Path) -> str:
-    return hashlib.blake2b(str(root.resolve()).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
 def key_of(files: dict[str, Entry]) -> str:

@@ -8,7 +8,6 @@ host. Each rule yields Problems located in the file that holds the offending fie
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 
 from .codes import Lookup, UnknownCode
@@ -26,7 +25,7 @@ def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
     today = today or dt.date.today()
     out: list[Problem] = []
     for rule in (_references, _vocabularies, _events, _primary_texts, _official_hosts, _sources,
-                 _duplicate_lists, _coverage, _notes, _cycles, _hosts):
+                 _duplicate_lists, _coverage, _cycles, _hosts):
         out.extend(rule(ds, today))
     return out
 
@@ -387,49 +386,6 @@ def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                 yield doc.problem(("cells",), "missing-cell",
                                   f"no cell for {family.code} × {authority}: add one (complete, partial "
                                   "or none_found)")
-
-
-#: Wording that speaks of how a record was curated rather than of its sources, or names a local
-#: path. Notes are for the dataset's readers: "the official text was not read; the date rests on …".
-CURATION_PHRASES = tuple(
-    f"{who} {what}" for who in ("this", "the", "our", "that") for what in ("session", "curation", "audit")
-) + ("searchable store", "our searches", "the searches", "in searches", "at the time of writing",
-     "could not be found", "was not found", "were not found", "curator", "source-articles/")
-LOCAL_PATH = re.compile(r"(?:^|\s)(/work/|/tmp/|/home/|\.\./shared)")
-
-
-def curation_talk(text: str) -> str | None:
-    """The first curation phrase or local path in `text`, if any."""
-    lowered = text.lower()
-    for phrase in CURATION_PHRASES:
-        if phrase in lowered:
-            return phrase
-    found = LOCAL_PATH.search(text)
-    return found.group(1) if found else None
-
-
-def _notes(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    def fields(record) -> Iterator[tuple[Loc, str]]:
-        for name in ("notes", "note", "summary", "official_copy_note"):
-            text = getattr(record, name, None)
-            if text:
-                yield (name,), text
-        for i, e in enumerate(getattr(record, "events", [])):
-            if e.note:
-                yield ("events", i, "note"), e.note
-        for i, link in enumerate(getattr(record, "links", [])):
-            if link.note:
-                yield ("links", i, "note"), link.note
-
-    for kind in ("measures", "instruments", "sources"):
-        for rid, record in getattr(ds, kind).items():
-            for loc, text in fields(record):
-                found = curation_talk(text)
-                if found:
-                    yield _problem(ds, kind, rid, loc, "curation-note",
-                                   f"'{found}': notes speak to readers about the record "
-                                   "and its sources (e.g. 'the official text was not read; the date "
-                                   "rests on …'), not about how it was curated or where files lay")
 
 
 def _cycle_starts(edges: dict[str, list[str]]) -> list[list[str]]:

@@ -9,23 +9,27 @@ checks.py.
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import multiprocessing as mp
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem
+from .facts import Facts
 from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown
 from .io import Document, parse_bytes
 from .models import (
     RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, OfficialHost,
     OfficialHosts, Record, Registered, Sector, Source,
 )
-from .provenance import placeholder_problems
+from .provenance import curation_problems, placeholder_problems
 
 #: Schema name for each folder of records.
 FOLDER_SCHEMA = {"measures": "measure", "sources": "source", "instruments": "instrument"}
@@ -95,6 +99,8 @@ def check_document(kind: str, doc: Document) -> Record | None:
         doc.problems.extend(schema_problems(doc, FOLDER_SCHEMA.get(kind, kind)) or problems)
     else:
         doc.problems.extend(placeholder_problems(doc, text))
+        if kind in RECORD_KINDS:
+            doc.problems.extend(curation_problems(doc, record))
     return record
 
 
@@ -117,7 +123,7 @@ def _load_one(data_file: DataFile) -> tuple[DataFile, Document, tuple | None, Re
     return data_file, doc, read, record
 
 
-def _load_all(files: list[DataFile]):
+def _read_all(files: list[DataFile]):
     """Every file through _load_one, in order; on both cores when there are many."""
     workers = min(os.cpu_count() or 1, 4)
     if len(files) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
@@ -127,10 +133,53 @@ def _load_all(files: list[DataFile]):
         yield from pool.map(_load_one, files, chunksize=256)
 
 
-def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, list[Problem]]:
-    """Read every file of the dataset (and `extra` files named by the user) into a Dataset."""
+def _load_all(files: list[DataFile], facts: Facts | None, root: Path):
+    """Every file's (file, document, read, record), in order: an unchanged file from the facts of
+    the last run (its document located lazily, if a rule across records needs it), the others read."""
+    from .facts import stat_of
+
+    reused: dict[int, tuple] = {}
+    where = shown(root)
+    if facts is not None:
+        for index, data_file in enumerate(files):
+            if data_file.stat is None:
+                continue
+            fact = facts.get(data_file.rel, stat_of(data_file.stat))
+            if fact is not None:  # (file names in the data folder are checked safe by scan)
+                doc = Document(data_file.rel if where == "." else f"{where}/{data_file.rel}",
+                               source=data_file.path, locations=None)
+                reused[index] = (data_file, doc, (*fact.stat, fact.hash), fact.record)
+    fresh = _read_all([f for i, f in enumerate(files) if i not in reused])
+    for index in range(len(files)):
+        yield reused[index] if index in reused else next(fresh)
+
+
+def load_dataset(root: Path, extra: list[Path] | None = None,
+                 reuse: bool = True) -> tuple[Dataset, list[Problem]]:
+    """Read every file of the dataset (and `extra` files named by the user) into a Dataset; with
+    `reuse`, files unchanged since the last run come from its facts (facts.py), unread."""
+    with no_collection():
+        return _load_dataset(root, extra, reuse)
+
+
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """The garbage collector off: records are long-lived and make no cycles, and with a large
+    dataset in memory each collection rescans all of it (a third of a warm `validate`)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool) -> tuple[Dataset, list[Problem]]:
     dataset = Dataset(root)
     files, problems = scan(root)
+    facts = Facts(root).load() if reuse else None
+    valid_alone: list[str] = []
     own = {f.rel for f in files}
     if extra:
         seen = {f.path.resolve() for f in files}
@@ -145,10 +194,14 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
                     "cannot tell what record this is: put it in measures/, sources/ or instruments/"))
                 continue
             files.append(DataFile(kind, path, shown(path)))
-    for data_file, doc, read, record in _load_all(files):
+    for data_file, doc, read, record in _load_all(files, facts, root):
         kind, path = data_file.kind, data_file.path
         if read and data_file.rel in own:  # what the dataset's own files held, for the cache key
             dataset.read[data_file.rel] = read
+            if facts is not None and record is not None and doc.moved is None and not doc.problems:
+                valid_alone.append(data_file.rel)
+                if data_file.rel not in facts.served:  # read this time: remember it
+                    facts.put(data_file.rel, tuple(read[:4]), read[4], record)
         problems.extend(doc.problems)
         if record is None or doc.moved is not None:  # invalid (perhaps salvaged for the rules)
             dataset.invalid += 1
@@ -190,6 +243,9 @@ def load_dataset(root: Path, extra: list[Path] | None = None) -> tuple[Dataset, 
                     problems.append(doc.problem((kind, index, "code"), "duplicate-code",
                                                 f"code '{entry.code}' is listed twice"))
                 registry[entry.code] = entry
+    if facts is not None:
+        facts.keep_only(valid_alone)
+        facts.save()
     return dataset, problems
 
 

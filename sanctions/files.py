@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem, UsageError
@@ -124,6 +124,8 @@ class DataFile:
     path: Path
     rel: str
     """Its path inside the data folder, with '/': the name the cache and messages use."""
+    stat: os.stat_result | None = field(default=None, compare=False)
+    """Its lstat when listed (scandir gives it cheaply): what unchanged files are known by."""
 
 
 def shown(path: Path | str) -> str:
@@ -205,7 +207,11 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
                                          f"not read: records are '<id>.yaml' files directly in {folder}/"))
             elif path.suffix == ".yaml":
                 if entry.is_file(follow_symlinks=False):
-                    files.append(DataFile(folder, path, f"{folder}/{entry.name}"))
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        st = None  # reported when read
+                    files.append(DataFile(folder, path, f"{folder}/{entry.name}", st))
                 else:
                     try:
                         problems.append(_not_regular(path, entry.stat(follow_symlinks=False).st_mode))
@@ -214,7 +220,8 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
     for name, relative in SINGLE_FILES.items():
         path = root / relative
         try:
-            mode = os.lstat(path).st_mode
+            st = os.lstat(path)
+            mode = st.st_mode
         except FileNotFoundError:
             problems.append(_problem(path, "missing-file", f"the {name} file is missing"))
             continue
@@ -222,7 +229,7 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
             problems.append(_problem(path, "unreadable", f"cannot read: {exc.strerror}"))
             continue
         if stat.S_ISREG(mode):
-            files.append(DataFile(name, path, relative))
+            files.append(DataFile(name, path, relative, st))
         else:
             problems.append(_not_regular(path, mode))
     return files, problems

@@ -209,3 +209,45 @@ def official_host(url: str, hosts: Mapping[str, Sequence[OfficialHost]]) -> Offi
             if not entry.paths or any(path.startswith(prefix) for prefix in entry.paths):
                 return entry
     return None
+
+
+#: Wording that speaks of how a record was curated rather than of its sources, or names a local
+#: path. Notes are for the dataset's readers: "the official text was not read; the date rests on …".
+CURATION_PHRASES = tuple(
+    f"{who} {what}" for who in ("this", "the", "our", "that") for what in ("session", "curation", "audit")
+) + ("searchable store", "our searches", "the searches", "in searches", "at the time of writing",
+     "could not be found", "was not found", "were not found", "curator", "source-articles/")
+LOCAL_PATH = re.compile(r"(?:^|\s)(/work/|/tmp/|/home/|\.\./shared)")
+
+
+def curation_talk(text: str) -> str | None:
+    """The first curation phrase or local path in `text`, if any."""
+    lowered = text.lower()
+    for phrase in CURATION_PHRASES:
+        if phrase in lowered:
+            return phrase
+    found = LOCAL_PATH.search(text)
+    return found.group(1) if found else None
+
+
+def _note_fields(record: Any) -> Iterator[tuple[tuple, str]]:
+    for name in ("notes", "note", "summary", "official_copy_note"):
+        text = getattr(record, name, None)
+        if text:
+            yield (name,), text
+    for i, e in enumerate(getattr(record, "events", None) or []):
+        if e.note:
+            yield ("events", i, "note"), e.note
+    for i, link in enumerate(getattr(record, "links", None) or []):
+        if link.note:
+            yield ("links", i, "note"), link.note
+
+
+def curation_problems(doc: Document, record: Any) -> list[Problem]:
+    """Notes that speak of the curation or name local paths: a rule of one record, so it runs
+    with the file's own checks (and is not repeated for a file unchanged since the last run)."""
+    return [doc.problem(loc, "curation-note",
+                        f"'{found}': notes speak to readers about the record and its sources (e.g. 'the "
+                        "official text was not read; the date rests on …'), not about how it was curated "
+                        "or where files lay")
+            for loc, text in _note_fields(record) if (found := curation_talk(text))]

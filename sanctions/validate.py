@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checks import run_checks
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset, load_dataset, no_collection
 from .files import shown
 from .errors import DataError, Problem, UsageError
 
@@ -42,8 +42,9 @@ def validate(root: Path, paths: list[Path] | None = None,
         if not path.is_file():
             raise UsageError(f"no such file: {path}", hint="name YAML files of the dataset")
         named.append(path)
-    dataset, problems = load_dataset(root, extra=named)
-    problems = problems + run_checks(dataset, today)
+    with no_collection():
+        dataset, problems = load_dataset(root, extra=named)
+        problems = problems + run_checks(dataset, today)
     if named:
         wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]
@@ -52,8 +53,9 @@ def validate(root: Path, paths: list[Path] | None = None,
 
 def load_valid(root: Path) -> Dataset:
     """The dataset, or DataError with every problem when any file is invalid."""
-    dataset, problems = load_dataset(root)
-    problems = sorted(set(problems + run_checks(dataset)))
+    with no_collection():
+        dataset, problems = load_dataset(root)
+        problems = sorted(set(problems + run_checks(dataset)))
     if problems:
         raise DataError(problems)
     return dataset

@@ -1,0 +1,151 @@
+"""What the last run learnt of each file, so that an unchanged file is not read, parsed or
+validated again: its stat, the hash of its bytes and its validated record.
+
+Only files that were valid on their own are kept (an invalid file is always read again, to report
+it). A file is unchanged when its size, mtime, ctime and inode are those recorded, as in git's
+index; one changed so close to the recording that a same-timestamp edit could hide is read again.
+The facts of a dataset folder are split into shards by file name, so that one edit rewrites one
+shard; each shard carries the package's code hash and is ignored under other code. The rules
+across records always run on every record: only per-file work is reused.
+
+Shards are pickles in the user's private cache folder: one not owned by the user, or writable by
+others, is never loaded.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import re
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .files import write_atomic_bytes
+from .store import cache_dir, code_hash, dataset_id
+
+SHARDS = 64
+KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
+_SHARD_NAME = re.compile(r"^[0-9]{2}\.pickle$")
+_FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
+RACY_NS = 2_000_000_000  # a file changed this close to its recording is read again
+Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+def stat_of(st: os.stat_result) -> Stat:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@dataclass(frozen=True)
+class Fact:
+    stat: Stat
+    hash: str
+    record: Any
+    recorded: int  # time.time_ns() when recorded
+
+    def holds_for(self, st: Stat) -> bool:
+        return st == self.stat and self.recorded - st[1] > RACY_NS
+
+
+def _shard(rel: str) -> int:
+    return hashlib.blake2b(rel.encode("utf-8", "surrogateescape"), digest_size=2).digest()[0] % SHARDS
+
+
+class Facts:
+    """The facts of one dataset folder: read once, updated, and written back shard by shard."""
+
+    def __init__(self, root: Path):
+        self.folder = cache_dir() / f"{dataset_id(root)}.facts"
+        self.known: dict[str, Fact] = {}
+        self.served: set[str] = set()  # files answered from the facts in this run
+        self._dirty: set[int] = set()
+
+    def load(self) -> Facts:
+        code = code_hash()
+        was = gc.isenabled()
+        gc.disable()  # unpickling many small objects: the collector would triple the time
+        try:
+            for index in range(SHARDS):
+                shard = self.folder / f"{index:02d}.pickle"
+                try:
+                    fd = os.open(shard, os.O_RDONLY | os.O_NOFOLLOW)
+                except OSError:
+                    continue
+                try:
+                    st = os.fstat(fd)
+                    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                        continue  # not ours alone: never unpickled
+                    with os.fdopen(os.dup(fd), "rb") as handle:
+                        stored_code, facts = pickle.load(handle)
+                    if stored_code == code and isinstance(facts, dict):
+                        self.known.update(facts)
+                except Exception:  # a damaged or foreign shard: as if absent
+                    self._dirty.add(index)
+                finally:
+                    os.close(fd)
+        finally:
+            if was:
+                gc.enable()
+        return self
+
+    def get(self, rel: str, st: Stat) -> Fact | None:
+        fact = self.known.get(rel)
+        if fact is None or not fact.holds_for(st):
+            return None
+        self.served.add(rel)
+        return fact
+
+    def put(self, rel: str, st: Stat, digest: str, record: Any) -> None:
+        self.known[rel] = Fact(st, digest, record, time.time_ns())
+        self._dirty.add(_shard(rel))
+
+    def keep_only(self, rels: Iterable[str]) -> None:
+        """Forget files that are gone (or invalid now)."""
+        wanted = set(rels)
+        for rel in [r for r in self.known if r not in wanted]:
+            del self.known[rel]
+            self._dirty.add(_shard(rel))
+
+    def save(self) -> None:
+        """Write the shards that changed; a failure to write costs only speed next time."""
+        if not self._dirty:
+            return
+        code = code_hash()
+        by_shard: dict[int, dict[str, Fact]] = {i: {} for i in self._dirty}
+        for rel, fact in self.known.items():
+            index = _shard(rel)
+            if index in by_shard:
+                by_shard[index][rel] = fact
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for index, facts in by_shard.items():
+                path = self.folder / f"{index:02d}.pickle"
+                write_atomic_bytes(path, pickle.dumps((code, facts), protocol=pickle.HIGHEST_PROTOCOL))
+                os.chmod(path, 0o600)
+        except OSError:
+            return
+        self._dirty.clear()
+        _prune(self.folder.parent, keep=self.folder)
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    """Forget the facts of all but the most recently saved dataset folders; only folders and
+    files named as this module names them are ever removed."""
+    try:
+        folders = [p for p in directory.iterdir() if _FOLDER_NAME.match(p.name) and p != keep and p.is_dir()]
+        folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in folders[KEEP_DATASETS - 1:]:
+        try:
+            for shard in old.iterdir():
+                if _SHARD_NAME.match(shard.name):
+                    shard.unlink()
+            old.rmdir()
+        except OSError:
+            pass

@@ -1,0 +1,47 @@
+"""Where cached things live, and what makes them stale: the cache folder, the package's code hash
+and a dataset folder's identity. Shared by the database cache (cache.py) and the per-file facts
+(facts.py); imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+
+from . import __version__
+from .errors import UsageError
+from .files import PACKAGE_DIR
+
+FOLDER = "sanctions-db-1"
+
+
+def cache_dir() -> Path:
+    """Where databases are kept: $SANCTIONS_CACHE_DIR, else the user's cache directory."""
+    chosen = os.environ.get("SANCTIONS_CACHE_DIR")
+    if chosen:
+        try:
+            chosen.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError("SANCTIONS_CACHE_DIR is not valid UTF-8",
+                             hint="name a folder whose path is UTF-8") from None
+        return Path(chosen) / FOLDER
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("sanctions", appauthor=False)) / FOLDER
+
+
+@cache
+def code_hash() -> str:
+    """Every module of the package: a new module or any edit gives new databases."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def dataset_id(root: Path) -> str:
+    return hashlib.blake2b(str(root.resolve()).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+
+

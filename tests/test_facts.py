@@ -1,0 +1,158 @@
+"""Files unchanged since the last run are not read again (facts.py), and the result is always the
+one a full run from nothing gives: after edits, additions, withdrawals, deletions and invalid
+files; never from a shard another user could have written, nor under other code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from sanctions import dataset as dataset_module
+from sanctions import facts as facts_module
+from sanctions.checks import run_checks
+from sanctions.dataset import load_dataset
+from sanctions.files import default_data_dir
+from sanctions.validate import validate
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    """A copy of the shipped data, its files dated in the past (so none is 'racy'), a cache of its own."""
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "data"
+    shutil.copytree(default_data_dir(), root)
+    age(root)
+    return root
+
+
+def age(root, *paths, seconds=60):
+    """Date files (all, or those named) in the past: an edit a minute ago is not 'racy'."""
+    past = time.time() - seconds
+    for path in paths or root.rglob("*.yaml"):
+        os.utime(path, (past, past))
+
+
+def reads(monkeypatch) -> list[str]:
+    """The files read from disk (parsed), from now on."""
+    seen: list[str] = []
+    real = dataset_module.read_file
+
+    def counting(path):
+        seen.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(dataset_module, "read_file", counting)
+    return seen
+
+
+def snapshot(root, reuse):
+    ds, problems = load_dataset(root, reuse=reuse)
+    records = {kind: {k: v.model_dump(mode="json") for k, v in getattr(ds, kind).items()}
+               for kind in ("measures", "sources", "instruments", "authorities", "sectors")}
+    return records, sorted(problems), ds.read, ds.invalid
+
+
+def same_as_from_nothing(root):
+    assert snapshot(root, reuse=True) == snapshot(root, reuse=False)
+    fresh, problems = load_dataset(root, reuse=False)
+    assert validate(root).problems == sorted(set(problems + run_checks(fresh)))
+
+
+def test_a_second_run_reads_nothing_and_one_edit_reads_one_file(data, monkeypatch):
+    load_dataset(data)
+    seen = reads(monkeypatch)
+    load_dataset(data)
+    assert seen == []
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    measure.write_text(measure.read_text().replace("2022-03-11", "2022-03-12", 1))
+    age(data, measure)
+    load_dataset(data)
+    assert seen == ["us-2022-seafood-import-ban.yaml"]
+
+
+def test_edits_additions_withdrawals_and_deletions_equal_a_full_run(data):
+    load_dataset(data)
+    same_as_from_nothing(data)
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    measure.write_text(measure.read_text().replace("2022-03-11", "2022-03-12", 1))  # an edited date
+    source = next((data / "sources").glob("*.yaml"))
+    added = data / "sources" / f"{source.stem}-copy.yaml"  # a new record (a duplicate URL: a problem)
+    added.write_text(source.read_text().replace(f"id: {source.stem}", f"id: {source.stem}-copy"))
+    other = data / "measures" / "ca-2022-seafood-import-ban.yaml"  # withdrawn
+    other.write_text(other.read_text() + "withdrawn: {date: 2026-11-01, reason: Recorded twice by mistake.}\n")
+    age(data, measure, added, other)
+    same_as_from_nothing(data)
+    added.unlink()  # deleted again
+    bad = data / "instruments" / "ca-sor-2022-102.yaml"
+    bad.write_text(bad.read_text().replace("kind: regulation", "kind: regulashun"))  # invalid
+    age(data, bad)
+    same_as_from_nothing(data)
+    assert any(p.code != "" and "regulashun" in p.message for p in validate(data).problems)
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(data, monkeypatch):
+    """A same-size edit with the old mtime put back still changes the ctime (as git relies on)."""
+    load_dataset(data)
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    st = measure.stat()
+    measure.write_text(measure.read_text().replace("2022-03-11", "2022-03-12", 1))
+    os.utime(measure, ns=(st.st_atime_ns, st.st_mtime_ns))
+    seen = reads(monkeypatch)
+    load_dataset(data)
+    assert "us-2022-seafood-import-ban.yaml" in seen
+
+
+def test_a_file_changed_just_before_the_recording_is_read_again(data, monkeypatch):
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    measure.write_text(measure.read_text())  # mtime now: too close to the recording to trust
+    load_dataset(data)
+    seen = reads(monkeypatch)
+    load_dataset(data)
+    assert seen == ["us-2022-seafood-import-ban.yaml"]
+
+
+def test_other_code_ignores_the_facts(data, monkeypatch):
+    load_dataset(data)
+    monkeypatch.setattr(facts_module, "code_hash", lambda: "another version of the package")
+    seen = reads(monkeypatch)
+    load_dataset(data)
+    assert len(seen) > 300
+
+
+@pytest.mark.parametrize("damage", ["garbage", "group-writable", "foreign"])
+def test_a_shard_that_is_damaged_or_not_ours_alone_is_never_used(data, monkeypatch, damage):
+    load_dataset(data)
+    shards = sorted(facts_module.Facts(data).folder.glob("*.pickle"))
+    assert shards
+    for shard in shards:
+        if damage == "garbage":
+            shard.write_bytes(b"not a pickle")
+        elif damage == "group-writable":
+            shard.chmod(0o620)
+    if damage == "foreign":
+        monkeypatch.setattr(facts_module.os, "getuid", lambda: os.getuid() + 1)
+    seen = reads(monkeypatch)
+    assert snapshot(data, reuse=True) == snapshot(data, reuse=False)
+    assert len(seen) > 300
+
+
+def test_only_the_facts_of_recent_dataset_folders_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    from conftest import GOOD
+
+    folders = []
+    for n in range(facts_module.KEEP_DATASETS + 2):
+        copy = tmp_path / f"d{n}"
+        shutil.copytree(GOOD, copy)
+        load_dataset(copy)
+        folders.append(facts_module.Facts(copy).folder)
+        if n == 0:
+            mine = folders[0].parent / "notes.txt"
+            mine.write_text("not ours")
+        time.sleep(0.01)
+    kept = sorted(p for p in folders[0].parent.iterdir() if p.name.endswith(".facts"))
+    assert len(kept) == facts_module.KEEP_DATASETS
+    assert folders[-1] in kept and folders[0] not in kept and mine.read_text() == "not ours"
