@@ -183,6 +183,13 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _build(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.DuckDBPyConnection:
+    from .dataset import no_collection
+
+    with no_collection():  # a large, long-lived heap: each collection would rescan all of it
+        return _build_database(root, directory, ident, index_path)
+
+
+def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.DuckDBPyConnection:
     from . import db
     from .flat_tables import build_rows
     from .validate import load_valid
