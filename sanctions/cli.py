@@ -403,7 +403,7 @@ def new(
     if elsewhere_note(root, data):
         raise UsageError(elsewhere_note(root, data).removeprefix("note: ").split(" (hint")[0],
                          hint="pass --data to say which dataset the new record belongs to")
-    interactive = sys.stdin.isatty()
+    interactive = _interactive()
     if record_id is None:
         if not interactive:
             raise UsageError(f"give the new {kind.value}'s ID", hint="e.g. sanctions new measure gb-2022-caviar-import-ban")
@@ -420,6 +420,11 @@ def new(
     typer.echo(str(path))
     _error(f"wrote {kind.value} {record_id}: replace every TODO from what a source says, then run "
            f"`sanctions validate {path}`")
+
+
+def _interactive() -> bool:
+    """Whether `new` may ask for what the flags leave out: a person at a terminal."""
+    return sys.stdin.isatty()
 
 
 @app.command()

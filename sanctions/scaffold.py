@@ -72,12 +72,13 @@ def _date(text: str) -> str:
 def asks(kind: str, root: Path) -> list[Ask]:
     """What each kind of record needs from the contributor."""
     codes, names, _ = _vocabulary(root, "authorities")
-    authority = _checker(Lookup("authority", codes, names=names, countries=True), "authority")
+    authorities = Lookup("authority", codes, names=names, countries=True)
+    authority, target = _checker(authorities, "authority"), _checker(authorities, "target")
     if kind == "measure":
         sectors, sector_names, synonyms = _vocabulary(root, "sectors")
         sector = _checker(Lookup("sector", sectors, names=sector_names, synonyms=synonyms), "sector")
         return [Ask("title", "Short title"), Ask("authority", "Authority (code or name)", authority),
-                Ask("target", "Target (code or name)", authority, many=True),
+                Ask("target", "Target (code or name)", target, many=True),
                 Ask("type", "Measure type", _closed("type", vocab.MEASURE_TYPES)),
                 Ask("sector", "Sector", sector, many=True)]
     if kind == "source":

@@ -235,3 +235,21 @@ def test_no_broken_field_crashes_the_rules(good_copy):
     unreported = [b for b in broken if b not in reported]
     # A few changes are still valid data (an optional text replaced by another text, say).
     assert len(unreported) < len(broken) // 5
+
+
+def test_new_asks_in_a_terminal_for_what_the_flags_leave_out(cli, good_copy, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sanctions import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    answers = "\n".join(["gb-2022-caviar-ban", "Caviar ban", "UK", "Russian Federation, Belarus", "import_ban", ""]) + "\n"
+    result = CliRunner().invoke(cli_module.app, ["new", "measure", "--data", str(good_copy)], input=answers)
+    assert result.exit_code == 0, result.output
+    text = (good_copy / "measures" / "gb-2022-caviar-ban.yaml").read_text()
+    assert "title: Caviar ban\n" in text and "authority: GB\n" in text
+    assert "  - code: RU\n  - code: BY\n" in text and "type: import_ban\n" in text
+    assert "sectors: [TODO]\n" in text  # left empty: a placeholder validate refuses
+    bad = CliRunner().invoke(cli_module.app, ["new", "measure", "xx-2", "--data", str(good_copy), "--target", "Narnia"],
+                             input="\n" * 5)
+    assert bad.exit_code == 2 and "error: --target: unknown value 'Narnia'" in bad.output
