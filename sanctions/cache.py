@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -201,7 +202,8 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
     tmp = directory / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        db.build(tmp, build_rows(dataset), key)
+        if not _updated(directory, ident, index_path, tmp, dataset, key):
+            db.build(tmp, build_rows(dataset), key)
         os.replace(tmp, path)
         Index(key, code_hash(), files, _db_stat(path), time.time_ns()).write(index_path)
     except (OSError, duckdb.Error):
@@ -211,6 +213,22 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
     # Not checked against the index: another process may have put the same database in place.
     con = _open(path, key, None)
     return con if con is not None else _private_copy(build_rows(dataset), key)
+
+
+def _updated(directory: Path, ident: str, index_path: Path, tmp: Path, dataset: Any, key: str) -> bool:
+    """The last build's database, updated in place for the records that changed (update.py),
+    when the index describes a database that is intact and built by this code."""
+    from .update import update
+
+    index = Index.read(index_path)
+    if index is None or index.code != code_hash():
+        return False
+    old = directory / f"{ident}-{index.key}.duckdb"
+    con = _open(old, index.key, index)  # intact, and the one the index describes
+    if con is None:
+        return False
+    con.close()
+    return update(old, tmp, dataset, index.files, key)
 
 
 def _private_copy(rows: dict, key: str) -> duckdb.DuckDBPyConnection:

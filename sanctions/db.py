@@ -64,30 +64,20 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _view_comments() -> str:
+def _view_comments(views: tuple[str, ...] | None = None) -> str:
     return "\n".join(f'COMMENT ON COLUMN {view}."{column}" IS {_quote(doc)};'
-                      for view, docs in VIEW_DOCS.items() for column, doc in docs.items())
+                      for view, docs in VIEW_DOCS.items() if views is None or view in views
+                      for column, doc in docs.items())
 
 
-VIEWS = f"""
-CREATE MACRO status_on(day) AS TABLE
-  SELECT h.measure_id, h.status
-  FROM status_history h JOIN measures m ON m.id = h.measure_id
-  WHERE m.withdrawn IS NULL AND h.valid_from <= day AND (h.valid_to IS NULL OR day < h.valid_to);
-COMMENT ON MACRO TABLE status_on IS 'Each current measure''s status on a date: SELECT * FROM status_on(DATE ''2022-06-01'').';
+def rebuild_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """measure_summary again, from the tables as they are now (after an update in place)."""
+    con.execute("DROP TABLE measure_summary")
+    con.execute(SUMMARY)
+    con.execute(_view_comments(("measure_summary",)))
 
-CREATE MACRO in_force_on(day) AS TABLE
-  SELECT m.* FROM measures m JOIN status_on(day) s ON s.measure_id = m.id WHERE s.status = 'in_force';
-COMMENT ON MACRO TABLE in_force_on IS 'Measures in force on a date: SELECT id, title FROM in_force_on(DATE ''2022-06-01'').';
 
-CREATE VIEW measure_status AS
-SELECT s.measure_id,
-       CASE WHEN s.status IN ('requested', 'considered', 'threatened', 'announced', 'adopted')
-             AND u.measure_id IS NOT NULL THEN 'in_force' ELSE s.status END AS status
-FROM status_on(current_date) s
-LEFT JOIN undated_events u ON u.measure_id = s.measure_id AND u.kind = 'in_force';
-COMMENT ON VIEW measure_status IS 'Each current measure''s status today: in_force also when it entered into force on a date no source gives (undated_events).';
-
+SUMMARY = f"""
 CREATE TABLE measure_summary AS
 WITH
   first_dates AS (SELECT measure_id,
@@ -109,7 +99,28 @@ LEFT JOIN sector_codes s ON s.measure_id = m.id
 WHERE m.withdrawn IS NULL
 ORDER BY m.id;
 COMMENT ON TABLE measure_summary IS 'Built once: one row per current measure with its targets, sectors, first date of each kind of event and undated events (measure_overview adds the status today).';
+"""
 
+VIEWS = f"""
+CREATE MACRO status_on(day) AS TABLE
+  SELECT h.measure_id, h.status
+  FROM status_history h JOIN measures m ON m.id = h.measure_id
+  WHERE m.withdrawn IS NULL AND h.valid_from <= day AND (h.valid_to IS NULL OR day < h.valid_to);
+COMMENT ON MACRO TABLE status_on IS 'Each current measure''s status on a date: SELECT * FROM status_on(DATE ''2022-06-01'').';
+
+CREATE MACRO in_force_on(day) AS TABLE
+  SELECT m.* FROM measures m JOIN status_on(day) s ON s.measure_id = m.id WHERE s.status = 'in_force';
+COMMENT ON MACRO TABLE in_force_on IS 'Measures in force on a date: SELECT id, title FROM in_force_on(DATE ''2022-06-01'').';
+
+CREATE VIEW measure_status AS
+SELECT s.measure_id,
+       CASE WHEN s.status IN ('requested', 'considered', 'threatened', 'announced', 'adopted')
+             AND u.measure_id IS NOT NULL THEN 'in_force' ELSE s.status END AS status
+FROM status_on(current_date) s
+LEFT JOIN undated_events u ON u.measure_id = s.measure_id AND u.kind = 'in_force';
+COMMENT ON VIEW measure_status IS 'Each current measure''s status today: in_force also when it entered into force on a date no source gives (undated_events).';
+
+{SUMMARY}
 CREATE VIEW measure_overview AS
 SELECT s.id, s.title, s.authority, s.targets, s.type, s.category, s.sectors, st.status,
        {", ".join(f"s.{k}" for k in EVENT_KINDS)}, s.undated_events
@@ -178,9 +189,18 @@ def _ddl(table: Any) -> str:
 CHUNK = 20_000  # rows converted to a DataFrame at a time
 
 
-def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
-    import pandas as pd  # bulk inserts: far faster than executemany (building only)
+def insert(con: duckdb.DuckDBPyConnection, table: Any, table_rows: list[tuple]) -> None:
+    """Rows into a table, in chunks (bounded memory), through pandas: far faster than executemany."""
+    import pandas as pd
 
+    for start in range(0, len(table_rows), CHUNK):
+        frame = pd.DataFrame.from_records(table_rows[start:start + CHUNK], columns=table.column_names)
+        con.register("incoming", frame)
+        con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
+        con.unregister("incoming")
+
+
+def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
     from .flat_tables import TABLES
 
     for table in TABLES:
@@ -188,13 +208,8 @@ def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> N
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for column in table.columns:
             con.execute(f'COMMENT ON COLUMN {table.name}."{column.name}" IS {_quote(column.doc)}')
-        table_rows = rows[table.name]
-        for start in range(0, len(table_rows), CHUNK):  # in chunks: bounded memory
-            frame = pd.DataFrame.from_records(table_rows[start:start + CHUNK], columns=table.column_names)
-            con.register("incoming", frame)
-            con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
-            con.unregister("incoming")
-        table_rows.clear()  # each table's rows are released as soon as they are in
+        insert(con, table, rows[table.name])
+        rows[table.name].clear()  # each table's rows are released as soon as they are in
     con.execute(VIEWS)
     con.execute(_view_comments())
 

@@ -1,0 +1,138 @@
+"""The database of the last build, updated for the records that changed, instead of rebuilt.
+
+Every row of a record table belongs to one record (a measure's events, an instrument's parties, a
+citation's record). The records to redo are those whose files changed, were added or removed,
+and, until nothing more is found, the records whose rows refer to a redone record's rows (a
+measure citing a changed source, a measure linking to a changed measure): their rows are deleted,
+children first, and built again from the validated dataset, parents first, so that every foreign
+key holds at every step. Then the table built from the others (measure_summary) is rebuilt. The
+update works on a copy of the old database file; anything unexpected means a full build instead.
+A change to a single file (vocabularies, coverage) always means a full build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from . import db
+from .dataset import Dataset
+from .files import RECORD_FOLDERS
+from .flat_tables import TABLE, TABLES, build_rows
+
+#: For each table of records: the SQL (for a row aliased {a}) that names the record owning the row,
+#: as (kind, id).
+OWNER = {
+    "sources": ("'sources'", "{a}.id"),
+    "citations": ("CASE {a}.record_kind WHEN 'measure' THEN 'measures' ELSE 'instruments' END",
+                  "{a}.record_id"),
+    "instruments": ("'instruments'", "{a}.id"),
+    "instrument_parties": ("'instruments'", "{a}.instrument_id"),
+    "instrument_amends": ("'instruments'", "{a}.instrument_id"),
+    **{t.name: ("'measures'", "{a}.id" if t.name == "measures" else "{a}.measure_id") for t in TABLES
+       if t.name == "measures" or "measure_id" in t.column_names},
+}
+
+
+def _owner(table: str, alias: str) -> tuple[str, str]:
+    kind, ident = OWNER[table]
+    return kind.format(a=alias), ident.format(a=alias)
+
+
+def _in_redo(table: str, alias: str) -> str:
+    kind, ident = _owner(table, alias)
+    return f"EXISTS (SELECT 1 FROM redo r WHERE r.kind = {kind} AND r.id = {ident})"
+MAX_SHARE = 0.2  # redoing more than this share of the records: a full build is as quick
+
+
+def changed_records(old: dict[str, list], new: dict[str, tuple]) -> set[tuple[str, str]] | None:
+    """(folder, id) of each record file added, changed or removed; None when a single file changed."""
+    out = set()
+    for rel in set(old) | set(new):
+        before, after = old.get(rel), new.get(rel)
+        if before is not None and after is not None and before[4] == after[4]:
+            continue
+        folder, _, name = rel.partition("/")
+        if folder not in RECORD_FOLDERS:
+            return None
+        out.add((folder, name.removesuffix(".yaml")))  # the ID is the file name (checked)
+    return out
+
+
+def _closure(con: duckdb.DuckDBPyConnection) -> None:
+    """Add to `redo` every record whose rows refer to rows of a record in `redo`, until none."""
+    while True:
+        added = 0
+        for table in TABLES:
+            if table.name not in OWNER:
+                continue
+            kind, ident = _owner(table.name, "c")
+            for own, parent, theirs in table.foreign_keys:
+                if parent not in OWNER:
+                    continue
+                join = " AND ".join(f'c."{a}" = p."{b}"' for a, b in zip(own, theirs))
+                added += con.execute(
+                    f"INSERT INTO redo SELECT DISTINCT {kind}, {ident} FROM {table.name} c"
+                    f" JOIN {parent} p ON {join} WHERE {_in_redo(parent, 'p')} AND NOT {_in_redo(table.name, 'c')}"
+                ).fetchall()[0][0]
+        if not added:
+            return
+
+
+def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str, list], key: str) -> bool:
+    """Write at `new_path` the database of `dataset`, from the one at `old_path` (built from
+    `old_files`). False, with nothing left at `new_path`, when a full build is needed instead."""
+    changed = changed_records(old_files, dataset.read)
+    total = len(dataset.measures) + len(dataset.sources) + len(dataset.instruments)
+    if changed is None or len(changed) > MAX_SHARE * max(total, 1):
+        return False
+    shutil.copyfile(old_path, new_path)
+    con = duckdb.connect(str(new_path))
+    try:
+        con.execute("CREATE TEMP TABLE redo (kind VARCHAR, id VARCHAR)")
+        con.executemany("INSERT INTO redo VALUES (?, ?)", sorted(changed))
+        _closure(con)
+        redo = con.execute("SELECT DISTINCT kind, id FROM redo").fetchall()
+        if len(redo) > MAX_SHARE * max(total, 1):
+            raise _FullBuild
+        for table in reversed(TABLES):  # children first
+            if table.name in OWNER:
+                con.execute(f"DELETE FROM {table.name} WHERE {_in_redo(table.name, table.name)}")
+        rows = build_rows(_part(dataset, redo))
+        for table in TABLES:  # parents first
+            if table.name in OWNER:
+                db.insert(con, TABLE[table.name], rows[table.name])
+        db.rebuild_summary(con)
+        con.execute("UPDATE dataset_meta SET key = ?", [key])
+        con.execute("CHECKPOINT")
+    except (_FullBuild, duckdb.Error):
+        con.close()
+        _discard(new_path)
+        return False
+    con.close()
+    return True
+
+
+class _FullBuild(Exception):
+    pass
+
+
+def _part(dataset: Dataset, redo: list[tuple[str, str]]) -> Any:
+    """The records to build rows for: those of `redo` that still exist."""
+    part = Dataset(dataset.root)
+    for kind, ident in redo:
+        record = getattr(dataset, kind).get(ident)
+        if record is not None:
+            getattr(part, kind)[ident] = record
+    return part
+
+
+def _discard(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            pass

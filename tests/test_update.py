@@ -1,0 +1,126 @@
+"""The database updated in place after edits (update.py) holds exactly what a build from nothing
+holds: every table, view and comment, after an edited date, a new source and measure, a
+withdrawal, a changed source that others cite, and a deleted record."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sanctions import cache, db, update as update_module
+from sanctions.files import default_data_dir
+from sanctions.flat_tables import build_rows
+from sanctions.validate import load_valid
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "data"
+    shutil.copytree(default_data_dir(), root)
+    past = time.time() - 60
+    for path in root.rglob("*.yaml"):
+        os.utime(path, (past, past))
+    return root
+
+
+@pytest.fixture
+def updates(monkeypatch) -> list[bool]:
+    """Whether each build since was an update in place (True) or a full build (False)."""
+    seen: list[bool] = []
+    real = update_module.update
+
+    def recording(*args, **kwargs):
+        done = real(*args, **kwargs)
+        seen.append(done)
+        return done
+
+    monkeypatch.setattr(update_module, "update", recording)
+    return seen
+
+
+def contents(con) -> dict:
+    out = {}
+    relations = con.execute("SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
+                            " WHERE NOT internal ORDER BY 1").fetchall()
+    for (name,) in relations:
+        if name == "dataset_meta":
+            continue
+        cur = con.execute(f'SELECT * FROM "{name}"')
+        out[name] = sorted(map(repr, cur.fetchall()))
+    out["comments"] = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() ORDER BY ALL").fetchall()
+    out["constraints"] = con.execute("SELECT table_name, constraint_text FROM duckdb_constraints() ORDER BY ALL").fetchall()
+    return out
+
+
+def from_nothing(root: Path, tmp: Path) -> dict:
+    path = tmp / f"fresh-{time.time_ns()}.duckdb"
+    db.build(path, build_rows(load_valid(root)), "k")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return contents(con)
+    finally:
+        con.close()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path.name, old)
+    path.write_text(text.replace(old, new, 1))
+    past = time.time() - 60
+    os.utime(path, (past, past))
+
+
+def check(root, tmp_path):
+    con = cache.connect(root)
+    try:
+        assert contents(con) == from_nothing(root, tmp_path)
+    finally:
+        con.close()
+
+
+def test_updates_in_place_equal_a_build_from_nothing(data, tmp_path, updates):
+    cache.connect(data).close()
+    assert updates == [False] or updates == []  # the first build: nothing to update
+    measures = data / "measures"
+    edit(measures / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
+    check(data, tmp_path)
+    source = data / "sources" / "customsnz-2022-12-09-luxury-goods-import-export-ban.yaml"
+    edit(source, "title:", "title: Notice —")  # a source that other records cite
+    check(data, tmp_path)
+    new = measures / "nz-2022-seafood-import-ban-copy.yaml"
+    new.write_text((measures / "nz-2022-seafood-import-ban.yaml").read_text()
+                   .replace("id: nz-2022-seafood-import-ban", "id: nz-2022-seafood-import-ban-copy"))
+    os.utime(new, (time.time() - 60,) * 2)
+    check(data, tmp_path)
+    edit(new, "schema_version:", "withdrawn: {date: 2026-11-01, reason: Recorded twice.}\nschema_version:")
+    check(data, tmp_path)
+    new.unlink()
+    check(data, tmp_path)
+    assert updates[-5:] == [True] * 5
+
+
+def test_a_vocabulary_change_is_a_full_build(data, tmp_path, updates):
+    cache.connect(data).close()
+    edit(data / "vocabularies" / "authorities.yaml", "aliases: [Russia]", "aliases: [Russia, Rossiya]")
+    check(data, tmp_path)
+    assert updates[-1:] == [] or updates[-1] is False
+
+
+def test_a_failed_update_falls_back_to_a_full_build(data, tmp_path, monkeypatch, updates):
+    cache.connect(data).close()
+
+    def broken(con, *args):
+        raise duckdb.Error("simulated")
+
+    monkeypatch.setattr(update_module.db, "rebuild_summary", broken)
+    edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
+    check(data, tmp_path)
+    assert updates[-1] is False
+    leftovers = [p for p in cache.cache_dir().iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
