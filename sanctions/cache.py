@@ -228,7 +228,10 @@ def _updated(directory: Path, ident: str, index_path: Path, tmp: Path, dataset: 
     if con is None:
         return False
     con.close()
-    return update(old, tmp, dataset, index.files, key)
+    if update(old, tmp, dataset, index.files, key):
+        return True
+    _remove(tmp)
+    return False
 
 
 def _private_copy(rows: dict, key: str) -> duckdb.DuckDBPyConnection:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from .codes import Lookup, UnknownCode
+from .codes import Lookup, UnknownCode, vocabulary_lookups
 from .dataset import Dataset
 from .errors import Problem
 from .lifecycle import order_problems
@@ -97,7 +97,7 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
     if not ds.authorities or not ds.sectors:
         return  # the vocabulary file itself is broken; that problem is reported already
 
-    authorities, sectors = _lookups(ds)
+    authorities, sectors = vocabulary_lookups(ds.authorities, ds.sectors)
 
     def authority(kind: str, rid: str, loc: Loc, code: str | None) -> Iterator[Problem]:
         if code is not None and code not in ds.authorities:
@@ -130,16 +130,6 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
             if code not in ds.authorities:
                 yield doc.problem(("hosts", i, "authorities", j), "unknown-authority",
                                   f"'{code}' is not in vocabularies/authorities.yaml")
-
-
-def _lookups(ds: Dataset) -> tuple[Lookup, Lookup]:
-    """The vocabularies as users type them: names, aliases, country names, sector synonyms."""
-    return (Lookup("authority", list(ds.authorities),
-                   names={**{a.name: c for c, a in ds.authorities.items()},
-                          **{alias: c for c, a in ds.authorities.items() for alias in a.aliases}},
-                   countries=True),
-            Lookup("sector", list(ds.sectors), names={s.name: c for c, s in ds.sectors.items()},
-                   synonyms={w: c for c, s in ds.sectors.items() for w in s.synonyms}))
 
 
 def _advice(lookup: Lookup, text: str) -> str:

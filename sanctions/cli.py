@@ -173,14 +173,14 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Check the dataset (or the named files): one line per problem, PATH:LINE:COLUMN: FIELD: MESSAGE."""
-    from .files import elsewhere_note, resolve_data_dir
+    from .files import elsewhere, resolve_data_dir
     from .render import to_json
     from .validate import validate as check
 
     root = resolve_data_dir(data)
-    note = elsewhere_note(root, data)
-    if note:
-        _error(note)
+    other = elsewhere(root, data)
+    if other:
+        _error(f"note: {other[0]} (hint: {other[1]})")
     report = check(root, list(paths or []))
     problems = report.problems
     if format.value == Format.json:
@@ -209,18 +209,17 @@ def fmt(
     file is written only when it reads back as exactly the same data, atomically; one that does not
     parse is left as it is, with an error."""
     from .errors import UsageError
-    from .files import elsewhere_note, resolve_data_dir
+    from .files import elsewhere, resolve_data_dir
     from .fmt import format_files
 
     root = None
     if not paths:
         root = resolve_data_dir(data)
-        note = elsewhere_note(root, data)
-        if note and not check:
-            raise UsageError(note.removeprefix("note: ").split(" (hint")[0],
-                             hint="pass --data to say which dataset to format")
-        if note:
-            _error(note)
+        other = elsewhere(root, data)
+        if other and not check:
+            raise UsageError(other[0], hint="pass --data to say which dataset to format")
+        if other:
+            _error(f"note: {other[0]} (hint: {other[1]})")
     report = format_files(root, list(paths or []), check=check)
     for outcome in report.outcomes:
         if outcome.error:
@@ -396,13 +395,13 @@ def new(
     TODO placeholders that validate refuses until each is replaced. Never overwrites a file. Asks
     for what the flags leave out when run in a terminal."""
     from .errors import UsageError
-    from .files import elsewhere_note, resolve_data_dir
+    from .files import elsewhere, resolve_data_dir
     from .scaffold import asks, new as scaffold
 
     root = resolve_data_dir(data)
-    if elsewhere_note(root, data):
-        raise UsageError(elsewhere_note(root, data).removeprefix("note: ").split(" (hint")[0],
-                         hint="pass --data to say which dataset the new record belongs to")
+    other = elsewhere(root, data)
+    if other:
+        raise UsageError(other[0], hint="pass --data to say which dataset the new record belongs to")
     interactive = _interactive()
     if record_id is None:
         if not interactive:

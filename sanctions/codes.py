@@ -67,6 +67,18 @@ class Lookup:
         return f"{len(self.codes)} values; list them with `sanctions sql`"
 
 
+def vocabulary_lookups(authorities: dict, sectors: dict) -> tuple[Lookup, Lookup]:
+    """The two vocabulary files' records as users type them: names, aliases, country names,
+    sector synonyms (for the checks, and for `new`; the query layer reads the same from the
+    database)."""
+    return (Lookup("authority", list(authorities),
+                   names={**{a.name: c for c, a in authorities.items()},
+                          **{alias: c for c, a in authorities.items() for alias in a.aliases}},
+                   countries=True),
+            Lookup("sector", list(sectors), names={s.name: c for c, s in sectors.items()},
+                   synonyms={w: c for c, s in sectors.items() for w in s.synonyms}))
+
+
 def country_code(text: str) -> str | None:
     """The ISO alpha-2 code of a country name or code, from pycountry's ISO 3166 data."""
     import pycountry  # only when a name is not a known code or alias

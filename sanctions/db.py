@@ -178,8 +178,9 @@ COMMENT ON MACRO TABLE goods_match IS 'Measures whose goods match an HS-based co
 """
 
 
-def _ddl(table: Any) -> str:
-    cols = [f'  "{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in table.columns]
+def ddl(table: Any, type_of: Any = lambda column: column.type) -> str:
+    """CREATE TABLE for a table of the layout, with keys; `type_of` maps types for other engines."""
+    cols = [f'  "{c.name}" {type_of(c)}{"" if c.nullable else " NOT NULL"}' for c in table.columns]
     cols.append(f"  PRIMARY KEY ({', '.join(table.primary_key)})")
     for own, other, theirs in table.foreign_keys:
         cols.append(f"  FOREIGN KEY ({', '.join(own)}) REFERENCES {other} ({', '.join(theirs)})")
@@ -204,7 +205,7 @@ def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> N
     from .flat_tables import TABLES
 
     for table in TABLES:
-        con.execute(_ddl(table))
+        con.execute(ddl(table))
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for column in table.columns:
             con.execute(f'COMMENT ON COLUMN {table.name}."{column.name}" IS {_quote(column.doc)}')

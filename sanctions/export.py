@@ -24,7 +24,9 @@ from typing import Any
 
 from . import __version__
 from .errors import UsageError
+from .db import ddl
 from .files import shown
+from .flat_tables import Column, Table
 
 
 class ExportFormat(StrEnum):
@@ -52,60 +54,41 @@ DATA_LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 
 MARKER = "datapackage.json"  # what makes a folder an export that --force may replace
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: str       # DuckDB type
-    doc: str
-    required: bool
+def select_sql(table: Table, lists_as_json: bool = False) -> str:
+    """SQL for a relation's rows, in key order; lists as JSON text where a format wants text."""
+    columns = ", ".join(f'to_json("{c.name}")::VARCHAR AS "{c.name}"'
+                        if lists_as_json and c.type.endswith("[]") else f'"{c.name}"' for c in table.columns)
+    order = ", ".join(f'"{c}"' for c in table.primary_key)
+    return f'SELECT {columns} FROM "{table.name}" ORDER BY {order}'
 
 
-@dataclass(frozen=True)
-class Relation:
-    """One exported table: a table of the layout or a view, with what describes it."""
-
-    name: str
-    doc: str
-    fields: tuple[Field, ...]
-    primary_key: tuple[str, ...]
-    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()
-
-    def select(self, lists_as_json: bool = False) -> str:
-        """SQL for the rows, in key order; lists (and JSON) as JSON text where a format wants text."""
-        columns = ", ".join(f'to_json("{f.name}")::VARCHAR AS "{f.name}"'
-                            if lists_as_json and f.type.endswith("[]") else f'"{f.name}"'
-                            for f in self.fields)
-        order = ", ".join(f'"{c}"' for c in self.primary_key)
-        return f'SELECT {columns} FROM "{self.name}" ORDER BY {order}'
-
-
-def relations(con: Any) -> list[Relation]:
-    """Every exported relation: the tables as the layout declares them, the views as built."""
+def relations(con: Any) -> list[Table]:
+    """Every exported relation: the tables as the layout declares them, the views as built (and
+    described in the same terms)."""
     from .db import VIEW_DOCS
     from .flat_tables import TABLES
 
-    found = [Relation(t.name, t.doc, tuple(Field(c.name, c.type, c.doc, not c.nullable) for c in t.columns),
-                      t.primary_key, t.foreign_keys) for t in TABLES]
+    found = list(TABLES)
     for view, key in VIEWS.items():
         doc = con.execute("SELECT comment FROM duckdb_views() WHERE database_name = 'dataset'"
                           " AND view_name = ?", [view]).fetchall()[0][0]
         columns = con.execute("SELECT column_name, data_type FROM duckdb_columns()"
                               " WHERE database_name = 'dataset' AND table_name = ? ORDER BY column_index",
                               [view]).fetchall()
-        found.append(Relation(view, doc, tuple(Field(n, t, VIEW_DOCS[view][n], n in key) for n, t in columns),
-                              key))
+        found.append(Table(view, doc, tuple(Column(n, t, VIEW_DOCS[view][n], nullable=n not in key)
+                                            for n, t in columns), key))
     return found
 
 
 # --- the formats ----------------------------------------------------------------------------------
 
 
-def _copy(con: Any, relation: Relation, path: Path, options: str, lists_as_json: bool = False) -> None:
+def _copy(con: Any, relation: Table, path: Path, options: str, lists_as_json: bool = False) -> None:
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({relation.select(lists_as_json)}) TO '{target}' ({options})")
+    con.execute(f"COPY ({select_sql(relation, lists_as_json)}) TO '{target}' ({options})")
 
 
-def _tabular(con: Any, rels: list[Relation], folder: Path, fmt: ExportFormat) -> None:
+def _tabular(con: Any, rels: list[Table], folder: Path, fmt: ExportFormat) -> None:
     folder.mkdir()
     for rel in rels:
         path = folder / f"{rel.name}.{fmt.value}"
@@ -131,20 +114,15 @@ def sqlite_value(value: Any) -> Any:
     return value
 
 
-def _sqlite(con: Any, rels: list[Relation], path: Path) -> None:
+def _sqlite(con: Any, rels: list[Table], path: Path) -> None:
     import sqlite3
 
     db = sqlite3.connect(path)
     try:
         for rel in rels:
-            columns = [f'"{f.name}" {_SQLITE_TYPE.get(f.type, "TEXT")}{" NOT NULL" if f.required else ""}'
-                       for f in rel.fields]
-            columns.append(f"PRIMARY KEY ({', '.join(rel.primary_key)})")
-            columns += [f"FOREIGN KEY ({', '.join(own)}) REFERENCES {other} ({', '.join(theirs)})"
-                        for own, other, theirs in rel.foreign_keys]
-            db.execute(f'CREATE TABLE "{rel.name}" (\n  ' + ",\n  ".join(columns) + "\n)")
-            marks = ", ".join("?" * len(rel.fields))
-            result = con.execute(rel.select())
+            db.execute(ddl(rel, lambda c: _SQLITE_TYPE.get(c.type, "TEXT")))
+            marks = ", ".join("?" * len(rel.columns))
+            result = con.execute(select_sql(rel))
             while batch := result.fetchmany(10_000):
                 db.executemany(f'INSERT INTO "{rel.name}" VALUES ({marks})',
                                ([sqlite_value(v) for v in row] for row in batch))
@@ -202,7 +180,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def datapackage(rels: list[Relation], folder: Path, formats: Sequence[ExportFormat], content_hash: str,
+def datapackage(rels: list[Table], folder: Path, formats: Sequence[ExportFormat], content_hash: str,
                 created: dt.datetime) -> dict[str, Any]:
     """The Data Package v2 descriptor: the tables in the first tabular format exported, with types,
     keys and descriptions; the measure documents; hashes of every file described."""
@@ -212,7 +190,7 @@ def datapackage(rels: list[Relation], folder: Path, formats: Sequence[ExportForm
         path = Path(tabular.value) / f"{rel.name}.{tabular.value}"
         schema: dict[str, Any] = {"fields": [
             {"name": f.name, "type": table_schema_type(f.type), "description": f.doc,
-             **({"constraints": {"required": True}} if f.required else {})} for f in rel.fields],
+             **({"constraints": {"required": True}} if not f.nullable else {})} for f in rel.columns],
             "primaryKey": list(rel.primary_key)}
         if rel.foreign_keys:
             schema["foreignKeys"] = [{"fields": list(own), "reference": {"resource": other, "fields": list(theirs)}}
@@ -275,12 +253,12 @@ LABELS = {"measures": "title", "sources": "title", "instruments": "title", "auth
           "sectors": "name"}
 
 
-def datasette_metadata(rels: list[Relation], created: dt.datetime, content_hash: str) -> dict[str, Any]:
+def datasette_metadata(rels: list[Table], created: dt.datetime, content_hash: str) -> dict[str, Any]:
     """metadata.json for `datasette sanctions.sqlite -m metadata.json`: titles, descriptions,
     licence, source and facets."""
     tables = {}
     for rel in rels:
-        entry: dict[str, Any] = {"description": rel.doc, "columns": {f.name: f.doc for f in rel.fields}}
+        entry: dict[str, Any] = {"description": rel.doc, "columns": {f.name: f.doc for f in rel.columns}}
         if rel.name in FACETS:
             entry["facets"] = FACETS[rel.name]
         if rel.name in LABELS:

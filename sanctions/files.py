@@ -52,16 +52,17 @@ def checkout_data(start: Path | None = None) -> Path | None:
     return None
 
 
-def elsewhere_note(root: Path, data: object) -> str | None:
+def elsewhere(root: Path, data: object) -> tuple[str, str] | None:
     """When no folder was named and the working directory is inside another dataset checkout:
-    say which data a command uses, so that a pass is never mistaken for one on the checkout."""
+    (what a command uses instead, the option that names the checkout), so that a pass is never
+    mistaken for one on the checkout. Reading commands say it; writing ones refuse."""
     if data is not None or os.environ.get("SANCTIONS_DATA"):
         return None
     here = checkout_data()
     if here is None or here.resolve() == root.resolve():
         return None
-    return (f"note: this is {shown(root)}/, the package's dataset, not {shown(here)}/ where you are "
-            f"(hint: --data {shown(here)})")
+    return f"this is {shown(root)}/, the package's dataset, not {shown(here)}/ where you are", \
+        f"--data {shown(here)}"
 
 
 def resolve_data_dir(data: str | os.PathLike[str] | None = None) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import vocab
-from .codes import Lookup, UnknownCode
+from .codes import Lookup, UnknownCode, vocabulary_lookups
 from .errors import UsageError
 from .files import shown
 
@@ -37,17 +37,20 @@ class Ask:
     many: bool = False
 
 
-def _vocabulary(root: Path, name: str) -> tuple[list[str], dict[str, str], dict[str, str]]:
-    """Codes, names/aliases and synonyms of data/vocabularies/<name>.yaml, read as plain data."""
-    from .io import read_document
+def _vocabularies(root: Path) -> tuple[Lookup, Lookup]:
+    """The dataset's authority and sector vocabularies, read and checked as `validate` reads them."""
+    from .dataset import check_document, read_file
+    from .files import SINGLE_FILES
 
-    doc = read_document(root / "vocabularies" / f"{name}.yaml")
-    entries = (doc.data or {}).get(name, []) if isinstance(doc.data, dict) else []
-    codes = [e["code"] for e in entries if isinstance(e, dict) and "code" in e]
-    names = {e["name"]: e["code"] for e in entries if isinstance(e, dict) and "name" in e and "code" in e}
-    names.update({a: e["code"] for e in entries if isinstance(e, dict) for a in e.get("aliases", []) or []})
-    synonyms = {s: e["code"] for e in entries if isinstance(e, dict) for s in e.get("synonyms", []) or []}
-    return codes, names, synonyms
+    records = []
+    for kind in ("authorities", "sectors"):
+        doc, _ = read_file(root / SINGLE_FILES[kind])
+        record = check_document(kind, doc)
+        if record is None:
+            raise UsageError(doc.problems[0].format() if doc.problems else f"cannot read {kind}",
+                             hint="run `sanctions validate`")
+        records.append({entry.code: entry for entry in getattr(record, kind)})
+    return vocabulary_lookups(*records)
 
 
 def _closed(label: str, vocabulary: vocab.Vocabulary) -> Callable[[str], str]:
@@ -71,12 +74,10 @@ def _date(text: str) -> str:
 
 def asks(kind: str, root: Path) -> list[Ask]:
     """What each kind of record needs from the contributor."""
-    codes, names, _ = _vocabulary(root, "authorities")
-    authorities = Lookup("authority", codes, names=names, countries=True)
+    authorities, sectors = _vocabularies(root)
     authority, target = _checker(authorities, "authority"), _checker(authorities, "target")
     if kind == "measure":
-        sectors, sector_names, synonyms = _vocabulary(root, "sectors")
-        sector = _checker(Lookup("sector", sectors, names=sector_names, synonyms=synonyms), "sector")
+        sector = _checker(sectors, "sector")
         return [Ask("title", "Short title"), Ask("authority", "Authority (code or name)", authority),
                 Ask("target", "Target (code or name)", target, many=True),
                 Ask("type", "Measure type", _closed("type", vocab.MEASURE_TYPES)),

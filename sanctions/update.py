@@ -84,7 +84,7 @@ def _closure(con: duckdb.DuckDBPyConnection) -> None:
 
 def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str, list], key: str) -> bool:
     """Write at `new_path` the database of `dataset`, from the one at `old_path` (built from
-    `old_files`). False, with nothing left at `new_path`, when a full build is needed instead."""
+    `old_files`). False when a full build is needed instead (the caller removes `new_path`)."""
     changed = changed_records(old_files, dataset.read)
     total = len(dataset.measures) + len(dataset.sources) + len(dataset.instruments)
     if changed is None or len(changed) > MAX_SHARE * max(total, 1):
@@ -109,10 +109,9 @@ def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str
         con.execute("UPDATE dataset_meta SET key = ?", [key])
         con.execute("CHECKPOINT")
     except (_FullBuild, duckdb.Error):
-        con.close()
-        _discard(new_path)
         return False
-    con.close()
+    finally:
+        con.close()
     return True
 
 
@@ -128,11 +127,3 @@ def _part(dataset: Dataset, redo: list[tuple[str, str]]) -> Any:
         if record is not None:
             getattr(part, kind)[ident] = record
     return part
-
-
-def _discard(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        try:
-            candidate.unlink()
-        except FileNotFoundError:
-            pass

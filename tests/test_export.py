@@ -16,7 +16,7 @@ import pytest
 
 import sanctions
 from sanctions import export as export_module
-from sanctions.export import DOCUMENTS, ExportFormat, export, relations
+from sanctions.export import DOCUMENTS, ExportFormat, export, relations, select_sql
 from sanctions.files import default_data_dir
 
 from conftest import GOOD
@@ -60,13 +60,13 @@ def normal(value, type_):
 
 
 def rows_of(records, rel):
-    return [tuple(normal(r[f.name], f.type) for f in rel.fields) for r in records]
+    return [tuple(normal(r[f.name], f.type) for f in rel.columns) for r in records]
 
 
 def expected(rel):
     """The relation as the cached (independently built) database holds it."""
     con = sanctions.connect()
-    cur = con.execute(rel.select())
+    cur = con.execute(select_sql(rel))
     names = [d[0] for d in cur.description]
     return rows_of([dict(zip(names, row)) for row in cur.fetchall()], rel)
 
