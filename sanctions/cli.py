@@ -410,12 +410,13 @@ def new(
     given: dict[str, Any] = {"title": title, "authority": authority, "target": target, "type": type,
                              "sector": sector, "kind": record_kind, "publisher": publisher, "url": url,
                              "published": published, "identifier": identifier}
+    asked = asks(kind.value, root)
     if interactive:
-        for ask in asks(kind.value, root):
+        for ask in asked:
             if not given.get(ask.key):
                 answer = typer.prompt(f"{ask.prompt} (empty: fill in later)", default="", show_default=False)
                 given[ask.key] = [a.strip() for a in answer.split(",") if a.strip()] if ask.many else answer.strip()
-    path = scaffold(kind.value, root, record_id, given)
+    path = scaffold(kind.value, root, record_id, given, asked=asked)
     typer.echo(str(path))
     _error(f"wrote {kind.value} {record_id}: replace every TODO from what a source says, then run "
            f"`sanctions validate {path}`")

@@ -291,25 +291,3 @@ def _build(text: str) -> tuple[Any, dict[Path_, Location]]:
                                f"nesting deeper than {MAX_DEPTH} levels", path)
             stack.append([value, path, None, None])
     return root, locations
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes YAML that reads back the same under YAML 1.2: a string that the 1.2 core schema
-    would take for something else ('NO' is fine, '0e00' or '1_0' are not) is quoted."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    try:
-        plain = isinstance(resolve_plain(value), str)
-    except ValueError:
-        plain = False
-    style = None if plain else "'"
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def dump(data: Any) -> str:
-    """`data` as YAML text that `parse_bytes` reads back equal (block style, keys in order)."""
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)

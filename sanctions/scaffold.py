@@ -159,8 +159,10 @@ def create_exclusive(path: Path, text: str) -> None:
         os.unlink(tmp)
 
 
-def new(kind: str, root: Path, record_id: str, given: dict[str, Any], today: dt.date | None = None) -> Path:
-    """Check what was given, write the record, return its path."""
+def new(kind: str, root: Path, record_id: str, given: dict[str, Any], today: dt.date | None = None,
+        asked: list[Ask] | None = None) -> Path:
+    """Check what was given (against `asked`, when the caller read the vocabularies already),
+    write the record, return its path."""
     if not ID_RE.fullmatch(record_id) or not 2 <= len(record_id) <= 80:
         raise UsageError(f"'{record_id}' is not a valid ID",
                          hint="lowercase letters and digits joined by hyphens, e.g. gb-2022-caviar-import-ban")
@@ -170,7 +172,7 @@ def new(kind: str, root: Path, record_id: str, given: dict[str, Any], today: dt.
             raise UsageError(f"{shown(root / other / (record_id + '.yaml'))} exists already: records are "
                              "never overwritten, and IDs are never reused", hint="choose another ID")
     values: dict[str, Any] = {}
-    for ask in asks(kind, root):
+    for ask in asked or asks(kind, root):
         value = given.get(ask.key)
         if not value:
             continue

@@ -54,3 +54,30 @@ def good_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(GOOD, target)
     return target
+
+
+class YamlDumper(__import__("yaml").SafeDumper):
+    """For tests that generate record files: YAML that reads back the same under YAML 1.2 (a string
+    that the 1.2 core schema would take for something else is quoted). `sanctions fmt` is the
+    product's writer; this one only has to be correct."""
+
+
+def _represent_str(dumper, value: str):
+    from sanctions.io import resolve_plain
+
+    try:
+        plain = isinstance(resolve_plain(value), str)
+    except ValueError:
+        plain = False
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=None if plain else "'")
+
+
+YamlDumper.add_representer(str, _represent_str)
+
+
+def dump(data, **options) -> str:
+    """`data` as YAML text that `parse_bytes` reads back equal (block style, keys in order)."""
+    import yaml
+
+    return yaml.dump(data, Dumper=YamlDumper, **{"allow_unicode": True, "sort_keys": False, "width": 100,
+                                                 **options})

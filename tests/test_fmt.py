@@ -11,8 +11,8 @@ import yaml
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from conftest import REPO
-from sanctions import fmt, io, models
+from conftest import REPO, dump
+from sanctions import fmt, models
 from sanctions.files import scan
 from sanctions.io import parse_bytes
 
@@ -498,8 +498,7 @@ def test_generated_records_keep_their_data_and_comments_and_format_idempotently(
                           max_size=6))
     def check(doc, random, flow, width, picks):
         doc = shuffled(clean(doc), random)
-        text = yaml.dump(doc, Dumper=io._Dumper, allow_unicode=True, sort_keys=False, width=width,
-                         default_flow_style=flow)
+        text = dump(doc, width=width, default_flow_style=flow)
         assume(parse_bytes(text.encode(), "f.yaml").problems == [])
         text, comments = with_comments(text, picks)
         out = formatted(text, kind)

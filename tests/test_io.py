@@ -80,7 +80,7 @@ def test_what_a_yaml_writer_writes_loads_back_the_same():
 
     from hypothesis import example, given
 
-    from sanctions.io import dump
+    from conftest import dump
 
     from test_schema import committed, from_schema
 
