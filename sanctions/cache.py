@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 
 from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular
-from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (part of this module's API)
+from .store import FOLDER, cache_dir, code_hash, content_hash_of, dataset_id  # noqa: F401 (part of this module's API)
 
 RACY_NS = 2_000_000_000  # files changed this close to the index's writing are re-hashed
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
@@ -41,11 +41,8 @@ Entry = list  # [size, mtime_ns, ctime_ns, inode, hash]
 
 
 def key_of(files: dict[str, Entry]) -> str:
-    """The database key: the code, and each file's name and the hash of the bytes parsed."""
-    digest = hashlib.blake2b(code_hash().encode(), digest_size=16)
-    for rel in sorted(files):
-        digest.update(f"\0{rel}\0{files[rel][4]}".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    """The database key: the code, and the data (each file's name and the hash of the bytes parsed)."""
+    return hashlib.blake2b(f"{code_hash()}\0{content_hash_of(files)}".encode(), digest_size=16).hexdigest()
 
 
 def immutable(root: Path) -> bool:

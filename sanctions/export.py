@@ -26,6 +26,7 @@ from . import __version__
 from .errors import UsageError
 from .db import ddl
 from .files import shown
+from .store import content_hash_of
 from .flat_tables import Column, Table
 
 
@@ -319,7 +320,7 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
 
     progress("reading the dataset")
     dataset = load_valid(root)
-    content_hash = "sha256:" + dataset_hash(dataset.read)
+    content_hash = "sha256:" + content_hash_of(dataset.read)
     work = out.parent / f".{out.name}.export-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work.mkdir()
     try:
@@ -352,14 +353,6 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
         shutil.rmtree(work, ignore_errors=True)
         raise
     return Exported(out, formats, len(rels), documents)
-
-
-def dataset_hash(read: dict[str, tuple]) -> str:
-    """SHA-256 over every file's path and content hash: equal for equal data, whatever the date."""
-    digest = hashlib.sha256()
-    for rel in sorted(read):
-        digest.update(f"{rel}\0{read[rel][4]}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
 
 
 def _write_json(path: Path, value: Any) -> None:

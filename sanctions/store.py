@@ -9,6 +9,7 @@ import hashlib
 import os
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import UsageError
@@ -45,3 +46,12 @@ def dataset_id(root: Path) -> str:
     return hashlib.blake2b(str(root.resolve()).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
+
+
+def content_hash_of(files: dict[str, Any]) -> str:
+    """SHA-256 over every file's path and content hash (entry[4] of dataset.read): equal for equal
+    data, whatever the code or the date. The export publishes it; the cache key builds on it."""
+    digest = hashlib.sha256()
+    for rel in sorted(files):
+        digest.update(f"{rel}\0{files[rel][4]}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
