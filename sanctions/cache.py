@@ -22,6 +22,7 @@ import re
 import tempfile
 import time
 import uuid
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,90 +53,126 @@ def immutable(root: Path) -> bool:
 
 @dataclass
 class Index:
-    """What the last build read: each file's stat and hash, the key, and the database's stat."""
+    """What the last build read: each file's stat and hash, the key, and the database's stat.
+
+    Stored for the warm path: each record folder's listing (every entry scan() looks at, sorted)
+    and all their stats as one array, compared with what is on disk in a few C-level operations;
+    the files' hashes, needed only after a change, are decoded only then."""
 
     key: str
     code: str
-    files: dict[str, Entry]
-    db: list[int]   # [size, mtime_ns] of the database file when written
-    written: int    # when the index was written (ns)
+    listing: dict[str, list[str]]  # record folder -> sorted names of its entries (dot files aside)
+    stats: bytes                   # array('q'): size, mtime_ns, ctime_ns, inode of each listed
+    #                                entry, then of each single file, in that order
+    db: list[int]                  # [size, mtime_ns] of the database file when written
+    written: int                   # when the index was written (ns)
+    encoded_files: bytes           # marshal of {rel: [size, mtime_ns, ctime_ns, inode, hash]}
+
+    @classmethod
+    def of(cls, key: str, root: Path, files: dict[str, Entry], db: list[int], written: int) -> Index:
+        """The index of `files` (dataset.read) as found under `root`: the listing is taken now,
+        and the stats are those of the bytes parsed (a file changed since is then not vouched for)."""
+        listing: dict[str, list[str]] = {}
+        stats = array("q")
+        for folder in RECORD_FOLDERS:
+            read = {rel.partition("/")[2] for rel in files if rel.startswith(f"{folder}/")}
+            try:
+                names = sorted(read.union(n for n in os.listdir(root / folder) if not n.startswith(".")))
+            except FileNotFoundError:
+                if not read:
+                    continue
+                names = sorted(read)
+            listing[folder] = names  # (a file read but gone since stays listed: never fresh)
+            for name in names:
+                entry = files.get(f"{folder}/{name}")
+                if entry is None and not name.endswith(".yaml"):
+                    try:  # an entry that scan() passes over (a README): its stat now
+                        st = os.lstat(root / folder / name)
+                        entry = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                    except OSError:
+                        pass
+                stats.extend(entry[:4] if entry else (-1, -1, -1, -1))  # -1: never a real stat
+        for relative in SINGLE_FILES.values():
+            entry = files.get(relative)
+            stats.extend(entry[:4] if entry else (-1, -1, -1, -1))
+        return cls(key, code_hash(), listing, stats.tobytes(), db, written, marshal.dumps(files))
+
+    @property
+    def files(self) -> dict[str, Entry]:
+        return marshal.loads(self.encoded_files)
 
     @classmethod
     def read(cls, path: Path) -> Index | None:
         """The index, or None when missing, unreadable or malformed in any way."""
         try:
             data = marshal.loads(path.read_bytes())
-            files = data["files"]
-            ok = (isinstance(data["key"], str) and isinstance(data["code"], str) and isinstance(files, dict)
-                  and all(isinstance(v, list) and len(v) == 5 and all(isinstance(x, int) for x in v[:4])
-                          and isinstance(v[4], str) for v in files.values())
+            listing = data["listing"]
+            ok = (isinstance(data["key"], str) and isinstance(data["code"], str)
+                  and isinstance(listing, dict)
+                  and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
+                          for k, v in listing.items())
+                  and isinstance(data["stats"], bytes) and isinstance(data["files"], bytes)
                   and isinstance(data["db"], list) and len(data["db"]) == 2
                   and isinstance(data["written"], int))
-            return cls(data["key"], data["code"], files, data["db"], data["written"]) if ok else None
+            if not ok:
+                return None
+            return cls(data["key"], data["code"], listing, data["stats"], data["db"], data["written"],
+                       data["files"])
         except (OSError, ValueError, KeyError, TypeError, EOFError):
             return None
 
     def write(self, path: Path) -> None:
         from .files import write_atomic_bytes
 
-        write_atomic_bytes(path, marshal.dumps({"key": self.key, "code": self.code, "files": self.files,
-                                                "db": self.db, "written": self.written}))
-
-
-def _stat_entry(st: os.stat_result) -> list[int]:
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        write_atomic_bytes(path, marshal.dumps({
+            "key": self.key, "code": self.code, "listing": self.listing, "stats": self.stats,
+            "db": self.db, "written": self.written, "files": self.encoded_files}))
 
 
 def fresh_key(root: Path, index: Index | None) -> str | None:
     """The key of the data as it is now, when the index proves it without reading any file.
 
-    The same entries as files.scan(), checked with one stat each and nothing else (this is every
-    warm command's cost): any entry that is new, gone, changed, not a regular file, or changed so
-    close to the index's writing that a same-timestamp edit could hide, means "not proven"."""
+    Every entry of every record folder and every single file, with one stat each and nothing else
+    (this is every warm command's cost): the same listing, and the same size, mtime, ctime and
+    inode for each, as in git's index. A change, or a file changed so close to the index's writing
+    that a same-timestamp edit could hide, means "not proven" (or, for the latter, its hash is
+    compared). Entries scan() would report (links, folders) never match a recorded stat."""
     if index is None or index.code != code_hash():
         return None
     if immutable(root):
         return index.key
-    known, seen, limit = index.files, 0, index.written - RACY_NS
-    racy: list[str] = []
+    current = array("q")
     try:
         for folder in RECORD_FOLDERS:
+            names = index.listing.get(folder)
             try:
-                entries = os.scandir(root / folder)
+                fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
             except FileNotFoundError:
-                continue
-            with entries:
-                for entry in entries:
-                    name = entry.name
-                    if name.startswith("."):
-                        continue
-                    if not name.endswith(".yaml") or not entry.is_file(follow_symlinks=False):
-                        if name.lower().endswith((".yaml", ".yml", ".json")) or entry.is_dir(follow_symlinks=False):
-                            return None  # scan() would report it: let validation say what
-                        continue
-                    rel = f"{folder}/{name}"
-                    old = known.get(rel)
-                    st = entry.stat(follow_symlinks=False)
-                    if (old is None or old[0] != st.st_size or old[1] != st.st_mtime_ns
-                            or old[2] != st.st_ctime_ns or old[3] != st.st_ino):
-                        return None
-                    if st.st_mtime_ns >= limit or st.st_ctime_ns >= limit:
-                        racy.append(rel)
-                    seen += 1
+                if names is None:
+                    continue
+                return None
+            try:
+                if sorted(n for n in os.listdir(fd) if not n.startswith(".")) != names:
+                    return None
+                lstat = os.stat
+                for name in names:
+                    st = lstat(name, dir_fd=fd, follow_symlinks=False)
+                    current.extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            finally:
+                os.close(fd)
         for relative in SINGLE_FILES.values():
             st = os.lstat(root / relative)
-            old = known.get(relative)
-            if old is None or old[:4] != _stat_entry(st):
-                return None
-            if max(old[1], old[2]) >= limit:
-                racy.append(relative)
-            seen += 1
-        if seen != len(known):
+            current.extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        if current.tobytes() != index.stats:
             return None
-        for rel in racy:  # changed too close to the index's writing: the stat cannot vouch
-            raw, _ = read_regular(root / rel)
-            if file_hash(raw) != known[rel][4]:
-                return None
+        limit = index.written - RACY_NS
+        if max(current[1::4], default=0) >= limit or max(current[2::4], default=0) >= limit:
+            known = index.files  # changed too close to the index's writing: the stat cannot vouch
+            for rel, entry in known.items():
+                if max(entry[1], entry[2]) >= limit:
+                    raw, _ = read_regular(root / rel)
+                    if file_hash(raw) != entry[4]:
+                        return None
     except OSError:
         return None
     return index.key
@@ -202,7 +239,7 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
         if not _updated(directory, ident, index_path, tmp, dataset, key):
             db.build(tmp, build_rows(dataset), key)
         os.replace(tmp, path)
-        Index(key, code_hash(), files, _db_stat(path), time.time_ns()).write(index_path)
+        Index.of(key, root, files, _db_stat(path), time.time_ns()).write(index_path)
     except (OSError, duckdb.Error):
         _remove(tmp)
         return _private_copy(build_rows(dataset), key)

@@ -182,10 +182,11 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool) -> tuple[Da
     valid_alone: list[str] = []
     own = {f.rel for f in files}
     if extra:
-        seen = {f.path.resolve() for f in files}
+        base = root.resolve()
         for path in extra:
-            if path.resolve() in seen:
-                continue
+            resolved = path.resolve()
+            if resolved.is_relative_to(base) and resolved.relative_to(base).as_posix() in own:
+                continue  # one of the dataset's own files (resolving each of those cost seconds)
             doc, _ = read_file(path)
             kind = kind_of(path, doc.data)
             if kind is None:

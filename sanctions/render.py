@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from wcwidth import wcswidth, wcwidth
-
 from .text import escape
 
 
@@ -73,10 +71,47 @@ def records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[
     return [{c: plain(v) for c, v in zip(columns, row, strict=True)} for row in rows]
 
 
-def to_json(value: Any) -> str:
+def to_json(value: Any, *, is_plain: bool = False) -> str:
     """JSON that is always valid UTF-8: lone surrogates (from undecodable input) are escaped."""
-    return json.dumps(plain(value), indent=2, ensure_ascii=False, default=str).encode(
-        "utf-8", "backslashreplace").decode("utf-8") + "\n"
+    value = value if is_plain else plain(value)
+    text = _rows_json(value) if isinstance(value, list) else None
+    if text is None:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n"
+
+
+_SCALAR = (str, int, float, type(None))  # (bool is an int)
+_encode_other = json.JSONEncoder(ensure_ascii=False).encode
+_encode_str = json.encoder.encode_basestring  # the C function behind _encode_other for strings
+
+
+def _encode(value: Any) -> str:
+    return _encode_str(value) if type(value) is str else _encode_other(value)
+
+
+def _rows_json(rows: list) -> str | None:
+    """Exactly json.dumps(rows, indent=2, ensure_ascii=False) for a list of flat rows (values
+    scalars or lists of scalars), through the C encoder: with indent, json.dumps runs in Python,
+    and a query of thousands of rows spent most of its time there. None for any other shape."""
+    if not rows:
+        return "[]"
+    parts = []
+    for row in rows:
+        if not isinstance(row, dict) or not row:
+            return None
+        fields = []
+        for key, item in row.items():
+            if not isinstance(key, str):
+                return None
+            if isinstance(item, _SCALAR):
+                text = _encode(item)
+            elif isinstance(item, list) and all(isinstance(v, _SCALAR) for v in item):
+                text = "[\n      " + ",\n      ".join(map(_encode, item)) + "\n    ]" if item else "[]"
+            else:
+                return None
+            fields.append(f"    {_encode(key)}: {text}")
+        parts.append("  {\n" + ",\n".join(fields) + "\n  }")
+    return "[\n" + ",\n".join(parts) + "\n]"
 
 
 def _json_line(value: Any) -> str:
@@ -89,6 +124,8 @@ def terminal_width() -> int:
 
 
 def width_of(text: str) -> int:
+    from wcwidth import wcswidth  # (only tables need it: not imported on every command's start)
+
     width = wcswidth(text)
     return width if width >= 0 else len(text)
 
@@ -97,6 +134,8 @@ def cut(text: str, width: int) -> str:
     """`text` cut to `width` display columns, ending in '…' when anything was dropped."""
     if width_of(text) <= width:
         return text
+    from wcwidth import wcwidth
+
     out, used = [], 0
     for char in text:
         w = max(wcwidth(char), 0)
@@ -173,7 +212,7 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format, *
            whole: Sequence[str] = (), headers: dict[str, str] | None = None) -> str:
     """Rows in one of the row formats. Tables show `table_columns` (default: all)."""
     if fmt is Format.json:
-        return to_json(records(columns, rows))
+        return to_json(records(columns, rows), is_plain=True)
     if fmt is Format.ndjson:
         return "".join(_json_line(r) + "\n" for r in records(columns, rows))
     if fmt is Format.csv:

@@ -41,6 +41,7 @@ def test_built_once_then_reused_without_reading_any_file(cache_dir, good_copy, m
     assert count(con) == 8
     con.close()
     monkeypatch.setattr(files, "read_regular", lambda path: pytest.fail(f"{path} was read"))
+    monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built again"))
     assert count(cache.connect(good_copy)) == 8
     assert databases(cache_dir) == [built]
 
@@ -243,3 +244,47 @@ def test_after_edits_additions_and_withdrawals_the_database_equals_a_fresh_build
     assert any("us-2022-vodka-import-ban" in row for row in after["measures"])
     assert any("2022, 3, 27" in row for row in after["events"])
     assert any("us-2021-option-weighed" in row and "2026, 11, 1" in row for row in after["measures"])
+
+
+def test_an_entry_that_scan_passes_over_does_not_stop_reuse(cache_dir, good_copy, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    (good_copy / "measures" / "README.txt").write_text("notes of the curators\n")
+    cache.connect(good_copy).close()
+    monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built again"))
+    assert count(cache.connect(good_copy)) == 8
+
+
+@pytest.mark.parametrize("change", ["a-new-yaml", "a-new-other-file", "a-folder", "a-link", "an-edit-of-the-other-file"])
+def test_any_new_entry_or_changed_entry_is_not_vouched_for(cache_dir, good_copy, monkeypatch, change):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    (good_copy / "sources" / "notes.txt").write_text("one\n")
+    cache.connect(good_copy).close()
+    index = cache.Index.read(next(cache_dir.glob("*.index")))
+    assert cache.fresh_key(good_copy, index) == index.key
+    measures = good_copy / "measures"
+    if change == "a-new-yaml":
+        (measures / "us-2022-copy.yaml").write_text((measures / "us-2022-seafood-import-ban.yaml").read_text())
+    elif change == "a-new-other-file":
+        (measures / "notes.txt").write_text("x\n")
+    elif change == "a-folder":
+        (measures / "drafts").mkdir()
+    elif change == "a-link":
+        (measures / "x.yaml").symlink_to(measures / "us-2022-seafood-import-ban.yaml")
+    else:
+        (good_copy / "sources" / "notes.txt").write_text("two\n")
+    assert cache.fresh_key(good_copy, index) is None
+
+
+def test_a_file_removed_while_the_database_is_built_is_not_served_from_it(cache_dir, good_copy, monkeypatch):
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    gone = good_copy / "measures" / "us-2022-diamonds-import-ban.yaml"
+    real = cache.Index.of
+
+    def remove_then_index(*args, **kwargs):
+        gone.unlink(missing_ok=True)  # removed after the build read it, before the index is written
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache.Index, "of", remove_then_index)
+    assert count(cache.connect(good_copy)) == 8  # what was read
+    index = cache.Index.read(next(cache_dir.glob("*.index")))
+    assert cache.fresh_key(good_copy, index) is None

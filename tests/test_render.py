@@ -1,0 +1,32 @@
+"""Rows out: the JSON of a list of rows is exactly what json.dumps(indent=2) writes."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sanctions.render import plain, to_json
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text())
+VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=4), st.dates(),
+                   st.dictionaries(st.text(max_size=3), SCALARS, max_size=2))
+ROWS = st.lists(st.dictionaries(st.text(max_size=8), VALUES, max_size=6), max_size=5)
+
+
+def reference(value: object) -> str:
+    return json.dumps(plain(value), indent=2, ensure_ascii=False, default=str).encode(
+        "utf-8", "backslashreplace").decode("utf-8") + "\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(ROWS)
+def test_rows_are_written_as_json_dumps_writes_them(rows: list) -> None:
+    assert to_json(rows) == reference(rows)
+    assert to_json(plain(rows), is_plain=True) == reference(rows)
+
+
+def test_the_shapes_the_fast_path_leaves_to_json_dumps() -> None:
+    for value in ([], [{}], [[1]], [1, "a"], [{"a": [[1]]}], [{1: 2}], {"a": [1]}, "\ud800", [{"s": "\ud800"}]):
+        assert to_json(value) == reference(value)
