@@ -1,54 +1,37 @@
 """Rules across records: what one file alone cannot show.
 
-IDs resolve, vocabulary codes exist, events are in a possible order, every source is cited, every
-measure that reached force cites a primary text, and a primary text is on its publisher's official
-host. Each rule yields Problems located in the file that holds the offending field.
+IDs resolve, events agree with their instruments, every source is cited and no two share a URL,
+every measure that reached force cites a primary text, links go round in no circle, and coverage
+agrees with the records. The rules run over each record's digest (digest.py), not its model; the
+rules on one record alone run with the file's own checks (record_checks.py). Each rule yields
+Problems located in the file that holds the offending field.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
-from .codes import Lookup, UnknownCode, vocabulary_lookups
 from .dataset import Dataset
+from .digest import MeasureDigest
 from .errors import Problem
-from .lifecycle import order_problems
-from .models import PRIMARY_SOURCE_KINDS, Citation, EventKind, LinkRelation, Measure, Source
-from .provenance import host_of, index_hosts, official_host, reserved_host
-from .vocab import SCHEDULABLE_EVENTS
 
 Loc = tuple
 
 
-def run_checks(ds: Dataset, today: dt.date | None = None) -> list[Problem]:
-    today = today or dt.date.today()
+def run_checks(ds: Dataset) -> list[Problem]:
     out: list[Problem] = []
-    for rule in (_references, _vocabularies, _events, _primary_texts, _official_hosts, _sources,
-                 _duplicate_lists, _coverage, _cycles, _hosts):
-        out.extend(rule(ds, today))
+    for rule in (_references, _vocabularies, _instrument_dates, _primary_texts, _sources, _coverage, _cycles):
+        out.extend(rule(ds))
     return out
 
 
-def _measure_citations(m: Measure) -> Iterator[tuple[Loc, Citation]]:
-    for i, e in enumerate(m.events):
-        yield ("events", i, "citation"), e.citation
-    for i, g in enumerate(m.goods):
-        yield ("goods", i, "citation"), g.citation
-    for i, t in enumerate(m.thresholds):
-        yield ("thresholds", i, "citation"), t.citation
-    for i, link in enumerate(m.links):
-        if link.citation:
-            yield ("links", i, "citation"), link.citation
-
-
-def _citations(ds: Dataset) -> Iterator[tuple[str, str, Loc, Citation]]:
-    """(kind, record id, field path, citation) for every citation in the dataset."""
-    for mid, m in ds.measures.items():
-        for loc, citation in _measure_citations(m):
-            yield "measures", mid, loc, citation
-    for iid, inst in ds.instruments.items():
-        yield "instruments", iid, ("citation",), inst.citation
+def _citations(ds: Dataset) -> Iterator[tuple[str, str, Loc, str]]:
+    """(kind, record id, field path, source id) for every citation in the dataset."""
+    for mid, m in ds.digests["measures"].items():
+        for loc, source in m.citations:
+            yield "measures", mid, loc, source
+    for iid, inst in ds.digests["instruments"].items():
+        yield "instruments", iid, ("citation",), inst.source
 
 
 def _problem(ds: Dataset, kind: str, rid: str, loc: Loc, code: str, message: str) -> Problem:
@@ -65,59 +48,36 @@ def _missing(what: str, ident: str, known: dict) -> str:
     return f"{what} '{ident}' is not in {what}s/ ({hint})"
 
 
-def _references(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    for kind, rid, loc, citation in _citations(ds):
-        if citation.source not in ds.sources:
-            yield _problem(ds, kind, rid, loc + ("source",), "unknown-source",
-                           _missing("source", citation.source, ds.sources))
-    for mid, m in ds.measures.items():
+def _references(ds: Dataset) -> Iterator[Problem]:
+    measures, sources, instruments = ds.digests["measures"], ds.digests["sources"], ds.digests["instruments"]
+    for kind, rid, loc, source in _citations(ds):
+        if source not in sources:
+            yield _problem(ds, kind, rid, loc + ("source",), "unknown-source", _missing("source", source, sources))
+    for mid, m in measures.items():
         for i, ref in enumerate(m.instruments):
-            if ref.instrument not in ds.instruments:
+            if ref not in instruments:
                 yield _problem(ds, "measures", mid, ("instruments", i, "instrument"), "unknown-instrument",
-                               _missing("instrument", ref.instrument, ds.instruments))
-        for i, e in enumerate(m.events):
-            if e.instrument and e.instrument not in ds.instruments:
+                               _missing("instrument", ref, instruments))
+        for i, (_, _, instrument) in enumerate(m.events):
+            if instrument and instrument not in instruments:
                 yield _problem(ds, "measures", mid, ("events", i, "instrument"), "unknown-instrument",
-                               _missing("instrument", e.instrument, ds.instruments))
-        for i, link in enumerate(m.links):
-            if link.measure == mid:
+                               _missing("instrument", instrument, instruments))
+        for i, (_, other) in enumerate(m.links):
+            if other == mid:
                 yield _problem(ds, "measures", mid, ("links", i, "measure"), "self-link",
                                "a measure cannot link to itself")
-            elif link.measure not in ds.measures:
+            elif other not in measures:
                 yield _problem(ds, "measures", mid, ("links", i, "measure"), "unknown-measure",
-                               _missing("measure", link.measure, ds.measures))
-    for iid, inst in ds.instruments.items():
+                               _missing("measure", other, measures))
+    for iid, inst in instruments.items():
         for i, other in enumerate(inst.amends):
-            if other not in ds.instruments:
+            if other not in instruments:
                 yield _problem(ds, "instruments", iid, ("amends", i), "unknown-instrument",
-                               _missing("instrument", other, ds.instruments))
+                               _missing("instrument", other, instruments))
 
 
-def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    if not ds.authorities or not ds.sectors:
-        return  # the vocabulary file itself is broken; that problem is reported already
-
-    authorities, sectors = vocabulary_lookups(ds.authorities, ds.sectors)
-
-    def authority(kind: str, rid: str, loc: Loc, code: str | None) -> Iterator[Problem]:
-        if code is not None and code not in ds.authorities:
-            yield _problem(ds, kind, rid, loc, "unknown-authority",
-                           f"'{code}' is not in vocabularies/authorities.yaml{_advice(authorities, code)}")
-
-    for mid, m in ds.measures.items():
-        yield from authority("measures", mid, ("authority",), m.authority)
-        for i, t in enumerate(m.targets):
-            yield from authority("measures", mid, ("targets", i, "code"), t.code)
-        for i, e in enumerate(m.events):
-            yield from authority("measures", mid, ("events", i, "actor"), e.actor)
-        for i, s in enumerate(m.sectors):
-            if s not in ds.sectors:
-                yield _problem(ds, "measures", mid, ("sectors", i), "unknown-sector",
-                               f"'{s}' is not in vocabularies/sectors.yaml{_advice(sectors, s)}")
-    for iid, inst in ds.instruments.items():
-        yield from authority("instruments", iid, ("authority",), inst.authority)
-        for i, party in enumerate(inst.parties):
-            yield from authority("instruments", iid, ("parties", i), party)
+def _vocabularies(ds: Dataset) -> Iterator[Problem]:
+    """The vocabulary files' own cross-references (the records' codes are checked with each file)."""
     doc = ds.single_documents.get("authorities")
     for i, a in enumerate(ds.authorities.values()):
         for j, member in enumerate(a.members):
@@ -132,85 +92,38 @@ def _vocabularies(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                                   f"'{code}' is not in vocabularies/authorities.yaml")
 
 
-def _advice(lookup: Lookup, text: str) -> str:
-    """'UK' -> write the code 'GB'; 'seafod' -> did you mean 'seafood'?"""
-    try:
-        return f": write the code '{lookup.resolve(text)}'"
-    except UnknownCode as exc:
-        return f" ({exc.hint})"
-
-
-def _events(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    for mid, m in ds.measures.items():
-        for index, message in order_problems(list(m.events)):
-            yield _problem(ds, "measures", mid, ("events", index, "date"), "event-order", message)
-        for i, e in enumerate(m.events):
-            inst = ds.instruments.get(e.instrument or "")
+def _instrument_dates(ds: Dataset) -> Iterator[Problem]:
+    """An adoption or publication event on an instrument has the instrument's date."""
+    instruments = ds.digests["instruments"]
+    for mid, m in ds.digests["measures"].items():
+        for i, (kind, date, instrument) in enumerate(m.events):
+            inst = instruments.get(instrument or "")
             if inst is None:
                 continue
-            expected = {EventKind.adopted: inst.date, EventKind.published: inst.published}.get(e.kind)
-            if expected and expected != e.date:
+            expected = {"adopted": inst.date, "published": inst.published}.get(kind)
+            if expected and expected != date:
                 yield _problem(ds, "measures", mid, ("events", i, "date"), "date-mismatch",
-                               f"'{e.kind.value}' on {e.date} but instrument '{inst.id}' "
-                               f"says {expected}")
-        for i, e in enumerate(m.events):
-            if e.kind.value not in SCHEDULABLE_EVENTS and e.date > today:
-                yield _problem(ds, "measures", mid, ("events", i, "date"), "future-date",
-                               f"'{e.kind.value}' on {e.date} is after today: only an entry into force, "
-                               "a wind-down's end or an expiry may be scheduled ahead")
-            elif e.date > today.replace(year=today.year + 25):
-                yield _problem(ds, "measures", mid, ("events", i, "date"), "future-date",
-                               f"{e.date} is more than 25 years ahead: check the year")
-    for sid, s in ds.sources.items():
-        if s.accessed > today:
-            yield _problem(ds, "sources", sid, ("accessed",), "future-date",
-                           f"accessed {s.accessed} is in the future")
-        if s.published and s.published > s.accessed:
-            yield _problem(ds, "sources", sid, ("published",), "event-order",
-                           f"published {s.published} is after accessed {s.accessed}")
-    for iid, inst in ds.instruments.items():
-        if inst.published and inst.date and inst.published < inst.date:
-            yield _problem(ds, "instruments", iid, ("published",), "event-order",
-                           f"published {inst.published} is before the act's date {inst.date}")
+                               f"'{kind}' on {date} but instrument '{instrument}' says {expected}")
 
 
-def _cited_sources(ds: Dataset, m: Measure) -> set[str]:
-    cited = {c.source for _, c in _measure_citations(m)}
-    for ref in m.instruments:
-        if ref.instrument in ds.instruments:
-            cited.add(ds.instruments[ref.instrument].citation.source)
-    for e in m.events:
-        if e.instrument in ds.instruments:
-            cited.add(ds.instruments[e.instrument].citation.source)
+def _cited_sources(ds: Dataset, m: MeasureDigest) -> set[str]:
+    instruments = ds.digests["instruments"]
+    cited = {source for _, source in m.citations}
+    for ref in (*m.instruments, *(instrument for _, _, instrument in m.events)):
+        if ref in instruments:
+            cited.add(instruments[ref].source)
     return cited
 
 
-def _host_index(ds: Dataset) -> dict | None:
-    """The official hosts by host; None when official_hosts.yaml is broken (reported already)."""
-    return index_hosts(ds.official_hosts) if "official_hosts" in ds.single_documents else None
-
-
-def counts_as_primary(source: Source, hosts: dict | None) -> bool:
-    """Whether a source stands for an official text: of a primary kind, at a real address, and on
-    an official host or with an official_copy_note saying why its copy stands for the original."""
-    if source.kind not in PRIMARY_SOURCE_KINDS:
-        return False
-    host = host_of(source.url)
-    if host is None or reserved_host(host):
-        return False
-    return (hosts is None or source.official_copy_note is not None
-            or official_host(source.url, hosts) is not None)
-
-
-def _primary_texts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    hosts = _host_index(ds)
-    for mid, m in ds.measures.items():
-        if m.withdrawn or not any(e.kind is EventKind.in_force for e in m.events):
+def _primary_texts(ds: Dataset) -> Iterator[Problem]:
+    sources = ds.digests["sources"]
+    for mid, m in ds.digests["measures"].items():
+        if m.withdrawn or not m.in_force:
             continue
-        cited = [ds.sources[s] for s in sorted(_cited_sources(ds, m)) if s in ds.sources]
-        if any(counts_as_primary(s, hosts) for s in cited):
+        cited = [(s, sources[s]) for s in sorted(_cited_sources(ds, m)) if s in sources]
+        if any(s.primary for _, s in cited):
             continue
-        unofficial = [repr(s.id) for s in cited if s.kind in PRIMARY_SOURCE_KINDS]
+        unofficial = [repr(sid) for sid, s in cited if s.primary_kind]
         why = ""
         if unofficial:
             one = len(unofficial) == 1
@@ -221,61 +134,24 @@ def _primary_texts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                        f"statement{why}: cite the instrument's official text")
 
 
-def _official_hosts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    """A primary text is at an address its publisher uses (vocabularies/official_hosts.yaml), or says
-    why a copy stands for it; an instrument's url is its official address."""
-    hosts = _host_index(ds)
-    if hosts is None:
-        return
-    for sid, s in ds.sources.items():
-        host = host_of(s.url)
-        if s.withdrawn or host is None or reserved_host(host):
-            continue  # a placeholder address is reported as such
-        if s.official_copy_note is not None and s.kind not in PRIMARY_SOURCE_KINDS:
-            yield _problem(ds, "sources", sid, ("official_copy_note",), "unneeded-copy-note",
-                           f"a {s.kind.value} source does not count as a primary text, so it needs no "
-                           "official_copy_note: move the text into note")
-        elif (s.kind in PRIMARY_SOURCE_KINDS and s.official_copy_note is None
-              and official_host(s.url, hosts) is None):
-            yield _problem(ds, "sources", sid, ("url",), "unofficial-host",
-                           f"'{host}' is not an official host (vocabularies/official_hosts.yaml), so "
-                           f"this {s.kind.value} cannot count as a primary text: give the text's "
-                           "address on its publisher's official host (add the host to "
-                           "official_hosts.yaml if it is the publisher's own), or say in "
-                           "official_copy_note why this copy stands for the official text (who "
-                           "published the original, where, and why the original was not read); if "
-                           "it is not a primary text, change kind")
-    for iid, inst in ds.instruments.items():
-        host = inst.url and host_of(inst.url)
-        if inst.withdrawn or not host or reserved_host(host):
-            continue
-        if official_host(inst.url, hosts) is None:
-            yield _problem(ds, "instruments", iid, ("url",), "unofficial-host",
-                           f"'{host}' is not an official host (vocabularies/official_hosts.yaml): an "
-                           "instrument's url is the act's official address; give its address on "
-                           "the publisher's official host (add the host to official_hosts.yaml if it "
-                           "is the publisher's own), or leave url out: the citation names the text "
-                           "that was read")
-
-
-def _sources(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    cited = {c.source for _, _, _, c in _citations(ds)}
-    by_url: dict[str, list[str]] = {}
+def _sources(ds: Dataset) -> Iterator[Problem]:
+    sources = ds.digests["sources"]
     uses: dict[str, int] = {}
-    for _, _, _, c in _citations(ds):
-        uses[c.source] = uses.get(c.source, 0) + 1
-    for sid, s in sorted(ds.sources.items()):
+    for _, _, _, source in _citations(ds):
+        uses[source] = uses.get(source, 0) + 1
+    by_url: dict[str, list[str]] = {}
+    for sid, s in sorted(sources.items()):
         if not s.withdrawn:
             by_url.setdefault(s.url, []).append(sid)
         # An invalid record may be what cites it: this rule waits for a valid dataset.
-        if sid not in cited and not s.withdrawn and not ds.invalid:
+        if sid not in uses and not s.withdrawn and not ds.invalid:
             yield _problem(ds, "sources", sid, ("id",), "uncited-source",
                            "no record cites this source: cite it or withdraw it")
     for sids in by_url.values():
         if len(sids) < 2:
             continue
         # The one to keep is the most cited (then the earliest read): the others are the newcomers.
-        keep = min(sids, key=lambda i: (-uses.get(i, 0), ds.sources[i].accessed, i))
+        keep = min(sids, key=lambda i: (-uses.get(i, 0), sources[i].accessed, i))
         for sid in sids:
             if sid != keep:
                 yield _problem(ds, "sources", sid, ("url",), "duplicate-source",
@@ -283,40 +159,28 @@ def _sources(ds: Dataset, today: dt.date) -> Iterator[Problem]:
                                f"'{keep}' instead and remove this file (or withdraw it if it was released)")
 
 
-def _duplicate_lists(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    for mid, m in ds.measures.items():
-        for field_name, values in (("sectors", m.sectors),
-                                   ("targets", [t.model_dump_json() for t in m.targets]),
-                                   ("goods", [(g.system, g.code) for g in m.goods])):
-            seen = set()
-            for i, value in enumerate(values):
-                if value in seen:
-                    yield _problem(ds, "measures", mid, (field_name, i), "duplicate-entry",
-                                   f"this entry of '{field_name}' is listed twice")
-                seen.add(value)
-
-
 def cell_measures(ds: Dataset, family, authority: str, by_authority: dict[str, list] | None = None) -> list[str]:
     """The measures one coverage cell holds: derived from the records, never listed by hand."""
     period = ds.coverage.period
     if by_authority is None:
         by_authority = _by_authority(ds)
+    types = {t.value for t in family.types}
     return sorted(
         mid for mid, m in by_authority.get(authority, [])
-        if not m.withdrawn and m.type in family.types
+        if not m.withdrawn and m.type in types
         and (not family.sectors or set(m.sectors) & set(family.sectors))
-        and set(t.code for t in m.targets) & set(ds.coverage.targets)
-        and any(period.start <= e.date <= period.end for e in m.events))
+        and set(m.targets) & set(ds.coverage.targets)
+        and any(period.start <= date <= period.end for date in m.dates))
 
 
 def _by_authority(ds: Dataset) -> dict[str, list]:
     grouped: dict[str, list] = {}
-    for mid, m in ds.measures.items():
+    for mid, m in ds.digests["measures"].items():
         grouped.setdefault(m.authority, []).append((mid, m))
     return grouped
 
 
-def _coverage(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+def _coverage(ds: Dataset) -> Iterator[Problem]:
     cov, doc = ds.coverage, ds.single_documents.get("coverage")
     if cov is None or doc is None or not ds.authorities or not ds.sectors:
         return
@@ -407,55 +271,21 @@ def _cycle_starts(edges: dict[str, list[str]]) -> list[list[str]]:
     return sorted(map(list, {tuple(c) for c in cycles}))
 
 
-def _cycles(ds: Dataset, today: dt.date) -> Iterator[Problem]:
+def _cycles(ds: Dataset) -> Iterator[Problem]:
     """A measure cannot supersede or amend itself through others; nor can an instrument."""
-    for relation in (LinkRelation.supersedes, LinkRelation.amends):
-        edges = {mid: [link.measure for link in m.links if link.relation is relation]
-                 for mid, m in ds.measures.items()}
+    measures, instruments = ds.digests["measures"], ds.digests["instruments"]
+    for relation in ("supersedes", "amends"):
+        edges = {mid: [other for kind, other in m.links if kind == relation] for mid, m in measures.items()}
         for cycle in _cycle_starts(edges):
             if len(cycle) == 1:
                 continue  # a link to itself is reported as self-link
-            m = ds.measures[cycle[0]]
-            index = next(i for i, link in enumerate(m.links) if link.relation is relation
-                         and link.measure in cycle)
+            index = next(i for i, (kind, other) in enumerate(measures[cycle[0]].links)
+                         if kind == relation and other in cycle)
             yield _problem(ds, "measures", cycle[0], ("links", index, "measure"), "link-cycle",
-                           f"'{relation.value}' links go round in a circle: "
-                           + " -> ".join(cycle + [cycle[0]]))
-    edges = {iid: list(i.amends) for iid, i in ds.instruments.items()}
+                           f"'{relation}' links go round in a circle: " + " -> ".join(cycle + [cycle[0]]))
+    edges = {iid: list(i.amends) for iid, i in instruments.items()}
     for cycle in _cycle_starts(edges):
-        inst = ds.instruments[cycle[0]]
+        inst = instruments[cycle[0]]
         index = next(i for i, other in enumerate(inst.amends) if other in cycle)
         yield _problem(ds, "instruments", cycle[0], ("amends", index), "link-cycle",
                        "'amends' goes round in a circle: " + " -> ".join(cycle + [cycle[0]]))
-
-
-def _scripts(label: str) -> set[str]:
-    import unicodedata
-
-    return {unicodedata.name(ch, "UNKNOWN").split()[0] for ch in label if ch.isalpha()}
-
-
-def mixed_script_host(url: str) -> str | None:
-    """The host of `url` when one of its labels mixes scripts (an IDN homograph such as 'аpple')."""
-    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit(":", 1)[0]
-    for label in host.split("."):
-        if label.lower().startswith("xn--"):
-            try:
-                label = label[4:].encode("ascii").decode("punycode")
-            except (UnicodeError, ValueError):
-                return host
-        if len(_scripts(label)) > 1:
-            return host
-    return None
-
-
-def _hosts(ds: Dataset, today: dt.date) -> Iterator[Problem]:
-    for kind, fields in (("sources", ("url", "archived_url")), ("instruments", ("url",))):
-        for rid, record in getattr(ds, kind).items():
-            for name in fields:
-                url = getattr(record, name)
-                host = url and mixed_script_host(url)
-                if host:
-                    yield _problem(ds, kind, rid, (name,), "mixed-script-host",
-                                   f"the host {host!r} mixes scripts (letters of one alphabet disguised "
-                                   "as another): give the address as the publisher writes it")

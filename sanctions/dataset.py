@@ -8,31 +8,80 @@ checks.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import gc
 import json
 import multiprocessing as mp
 import os
-from collections.abc import Iterator
+import pickle
+from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from .digest import digest_of
 from .errors import Problem
 from .facts import Facts
 from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown
 from .io import Document, parse_bytes
 from .models import (
     RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, OfficialHost,
-    OfficialHosts, Record, Registered, Sector, Source,
+    OfficialHosts, Record, Sector, Source,
 )
 from .provenance import curation_problems, placeholder_problems
+from .record_checks import Context, record_problems
 
 #: Schema name for each folder of records.
 FOLDER_SCHEMA = {"measures": "measure", "sources": "source", "instruments": "instrument"}
+
+
+class Packed:
+    """A record as pickled bytes: what the worker processes send and the facts keep, unpickled
+    only when something asks for the model (a build of its rows, `load()`)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    @classmethod
+    def of(cls, record: Record) -> Packed:
+        return cls(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class Records(MutableMapping):
+    """Records by ID, each unpickled on first access: validation needs only the digests."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._items[key]
+        if type(value) is Packed:
+            value = self._items[key] = pickle.loads(value.data)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._items[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._items[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Records({len(self)} records)"
 
 
 @dataclass
@@ -40,9 +89,12 @@ class Dataset:
     """Every valid record of a data folder, by ID, and the documents they came from."""
 
     root: Path
-    measures: dict[str, Measure] = field(default_factory=dict)
-    sources: dict[str, Source] = field(default_factory=dict)
-    instruments: dict[str, Instrument] = field(default_factory=dict)
+    measures: Records = field(default_factory=Records)
+    sources: Records = field(default_factory=Records)
+    instruments: Records = field(default_factory=Records)
+    #: kind -> id -> what the rules across records need of each record (digest.py).
+    digests: dict[str, dict[str, tuple]] = field(
+        default_factory=lambda: {kind: {} for kind in RECORD_KINDS})
     authorities: dict[str, Authority] = field(default_factory=dict)
     sectors: dict[str, Sector] = field(default_factory=dict)
     #: The entries of official_hosts.yaml, in the file's order (provenance.index_hosts looks them up).
@@ -54,8 +106,20 @@ class Dataset:
     single_documents: dict[str, Document] = field(default_factory=dict)
     #: How many record files could not be read or were invalid (rules that count records wait).
     invalid: int = 0
-    #: rel path -> (size, mtime_ns, ctime_ns, inode, hash) of exactly the bytes that were parsed.
+    #: rel path -> (size, mtime_ns, ctime_ns, inode, hash) of exactly the bytes parsed.
     read: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
+
+
+class Loaded(NamedTuple):
+    """One file's outcome: its document (with its own problems), the stat and hash of the bytes
+    parsed, and its record (Packed for records, with their ID and digest) or None when invalid."""
+
+    file: DataFile
+    doc: Document
+    read: tuple | None
+    record: Any
+    id: str | None = None
+    digest: tuple | None = None
 
 
 def kind_of(path: Path, data: Any) -> str | None:
@@ -107,59 +171,72 @@ def check_document(kind: str, doc: Document) -> Record | None:
 PARALLEL_FROM = 2_000  # files; below this, starting worker processes costs more than it saves
 
 
-def _load_one(data_file: DataFile) -> tuple[DataFile, Document, tuple | None, Record | None]:
-    """One file read, parsed and checked on its own, its bulk released: the unit of work. An
-    invalid record comes back salvaged (its valid part, doc.moved set) for the rules across records."""
+def _load_one(context: Context, data_file: DataFile) -> Loaded:
+    """One file read, parsed and checked on its own and against the vocabularies (`context`), its
+    bulk released: the unit of work. An invalid record comes back salvaged (its valid part,
+    doc.moved set) for the rules across records."""
     doc, read = read_file(data_file.path)
-    record = check_document(data_file.kind, doc)
-    if record is not None:
-        doc.release()
-    elif data_file.kind in RECORD_KINDS and doc.data is not None:
+    kind = data_file.kind
+    record = check_document(kind, doc)
+    if kind not in RECORD_KINDS:
+        return Loaded(data_file, doc, read, record)
+    if record is None and doc.data is not None:
         from .salvage import salvage
 
-        kept = salvage(RECORD_KINDS[data_file.kind], doc.data)
+        kept = salvage(RECORD_KINDS[kind], doc.data)
         if kept is not None:
             record, doc.moved = kept
-    return data_file, doc, read, record
+    if record is None:
+        return Loaded(data_file, doc, read, None)
+    doc.problems.extend(record_problems(kind, record, doc, context))
+    if doc.moved is None:
+        doc.release()
+    return Loaded(data_file, doc, read, Packed.of(record), record.id, digest_of(kind, record, context.hosts))
 
 
-def _read_all(files: list[DataFile]):
+def _read_all(files: list[DataFile], context: Context) -> Iterator[Loaded]:
     """Every file through _load_one, in order; on both cores when there are many."""
+    work = partial(_load_one, context)
     workers = min(os.cpu_count() or 1, 4)
     if len(files) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-        yield from map(_load_one, files)
+        yield from map(work, files)
         return
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-        yield from pool.map(_load_one, files, chunksize=256)
+        yield from pool.map(work, files, chunksize=256)
 
 
-def _load_all(files: list[DataFile], facts: Facts | None, root: Path):
-    """Every file's (file, document, read, record), in order: an unchanged file from the facts of
-    the last run (its document located lazily, if a rule across records needs it), the others read."""
+def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: Context) -> Iterator[Loaded]:
+    """Every file, in order: one unchanged since a run under the same code, vocabularies and an
+    earlier or equal day from its facts (its document located lazily, if a rule across records
+    needs it), the others read."""
     from .facts import stat_of
 
-    reused: dict[int, tuple] = {}
+    reused: dict[int, Loaded] = {}
     where = shown(root)
     if facts is not None:
         for index, data_file in enumerate(files):
             if data_file.stat is None:
                 continue
-            fact = facts.get(data_file.rel, stat_of(data_file.stat))
+            single = data_file.kind not in RECORD_KINDS
+            fact = facts.get(data_file.rel, stat_of(data_file.stat), "" if single else context.key,
+                             context.today)
             if fact is not None:  # (file names in the data folder are checked safe by scan)
                 doc = Document(data_file.rel if where == "." else f"{where}/{data_file.rel}",
                                source=data_file.path, locations=None)
-                reused[index] = (data_file, doc, (*fact.stat, fact.hash), fact.record)
-    fresh = _read_all([f for i, f in enumerate(files) if i not in reused])
+                record = pickle.loads(fact.record) if single else Packed(fact.record)
+                reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), record, fact.id, fact.digest)
+    fresh = _read_all([f for i, f in enumerate(files) if i not in reused], context)
     for index in range(len(files)):
         yield reused[index] if index in reused else next(fresh)
 
 
-def load_dataset(root: Path, extra: list[Path] | None = None,
-                 reuse: bool = True) -> tuple[Dataset, list[Problem]]:
-    """Read every file of the dataset (and `extra` files named by the user) into a Dataset; with
-    `reuse`, files unchanged since the last run come from its facts (facts.py), unread."""
+def load_dataset(root: Path, extra: list[Path] | None = None, reuse: bool = True,
+                 today: dt.date | None = None) -> tuple[Dataset, list[Problem]]:
+    """Read every file of the dataset (and `extra` files named by the user) into a Dataset, with
+    every problem a file shows alone or against the vocabularies (as of `today`); with `reuse`,
+    files unchanged since the last run come from its facts (facts.py), unread."""
     with no_collection():
-        return _load_dataset(root, extra, reuse)
+        return _load_dataset(root, extra, reuse, today or dt.date.today())
 
 
 @contextmanager
@@ -175,7 +252,8 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool) -> tuple[Dataset, list[Problem]]:
+def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
+                  today: dt.date) -> tuple[Dataset, list[Problem]]:
     dataset = Dataset(root)
     files, problems = scan(root)
     facts = Facts(root).load() if reuse else None
@@ -195,59 +273,75 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool) -> tuple[Da
                     "cannot tell what record this is: put it in measures/, sources/ or instruments/"))
                 continue
             files.append(DataFile(kind, path, shown(path)))
-    for data_file, doc, read, record in _load_all(files, facts, root):
-        kind, path = data_file.kind, data_file.path
-        if read and data_file.rel in own:  # what the dataset's own files held, for the cache key
-            dataset.read[data_file.rel] = read
-            if facts is not None and record is not None and doc.moved is None and not doc.problems:
-                valid_alone.append(data_file.rel)
-                if data_file.rel not in facts.served:  # read this time: remember it
-                    facts.put(data_file.rel, tuple(read[:4]), read[4], record)
-        problems.extend(doc.problems)
-        if record is None or doc.moved is not None:  # invalid (perhaps salvaged for the rules)
-            dataset.invalid += 1
-        if record is None:
-            continue
-        if isinstance(record, Registered):
-            registry = getattr(dataset, kind)
-            key = (kind, record.id)
-            if record.id in registry:
-                first = dataset.documents[key]
-                problems.append(doc.problem(("id",), "duplicate-id",
-                                            f"id '{record.id}' is already used by {first.path}"))
-                continue
-            registry[record.id] = record
-            dataset.documents[key] = doc
-            if path.stem != record.id:
-                problems.append(doc.problem(("id",), "id-mismatch",
-                                            f"id '{record.id}' differs from the file name "
-                                            f"'{shown(path.name)}': rename the file to '{record.id}.yaml'"))
-        elif isinstance(record, Coverage):
-            dataset.single_documents[kind] = doc
-            dataset.coverage = record
-        elif isinstance(record, OfficialHosts):
-            dataset.single_documents[kind] = doc
-            dataset.official_hosts = list(record.hosts)
-            for index, entry in enumerate(record.hosts):
-                if any(other.host == entry.host and (not entry.paths or not other.paths
-                                                     or set(entry.paths) & set(other.paths))
-                       for other in record.hosts[:index]):
-                    problems.append(doc.problem(("hosts", index, "host"), "duplicate-code",
-                                                f"host '{entry.host}' is listed twice: give each "
-                                                "entry of a shared host its own paths"))
-        else:
-            dataset.single_documents[kind] = doc
-            entries = record.authorities if kind == "authorities" else record.sectors
-            registry = getattr(dataset, kind)
-            for index, entry in enumerate(entries):
-                if entry.code in registry:
-                    problems.append(doc.problem((kind, index, "code"), "duplicate-code",
-                                                f"code '{entry.code}' is listed twice"))
-                registry[entry.code] = entry
+    # The vocabularies first: the rules on each record check its codes against them.
+    singles = [f for f in files if f.kind not in RECORD_KINDS and f.rel in own]
+    context = Context(today)
+    for batch in (singles, [f for f in files if f.kind in RECORD_KINDS or f.rel not in own]):
+        for loaded in _load_all(batch, facts, root, context):
+            _register(dataset, loaded, problems)
+            rel, doc, read = loaded.file.rel, loaded.doc, loaded.read
+            if read and rel in own:  # what the dataset's own files held, for the cache key
+                dataset.read[rel] = read
+                if facts is not None and loaded.record is not None and doc.moved is None and not doc.problems:
+                    valid_alone.append(rel)
+                    if rel not in facts.served:  # read this time: remember it
+                        single = loaded.file.kind not in RECORD_KINDS
+                        facts.put(rel, tuple(read[:4]), read[4], loaded.id,
+                                  pickle.dumps(loaded.record) if single else loaded.record.data,
+                                  loaded.digest, "" if single else context.key, today)
+        if batch is singles:
+            context = Context.of(today, dataset.authorities, dataset.sectors,
+                                 dataset.official_hosts if "official_hosts" in dataset.single_documents else None,
+                                 dataset.read)
     if facts is not None:
         facts.keep_only(valid_alone)
         facts.save()
     return dataset, problems
+
+
+def _register(dataset: Dataset, loaded: Loaded, problems: list[Problem]) -> None:
+    """Put a loaded file's record in the dataset, with the problems of a duplicated ID or code."""
+    kind, path, doc, record = loaded.file.kind, loaded.file.path, loaded.doc, loaded.record
+    problems.extend(doc.problems)
+    if record is None or doc.moved is not None:
+        dataset.invalid += 1  # invalid (perhaps salvaged for the rules)
+    if record is None:
+        return
+    if kind in RECORD_KINDS:
+        registry, key = getattr(dataset, kind), (kind, loaded.id)
+        if loaded.id in registry:
+            first = dataset.documents[key]
+            problems.append(doc.problem(("id",), "duplicate-id", f"id '{loaded.id}' is already used by {first.path}"))
+            return
+        registry[loaded.id] = record
+        dataset.digests[kind][loaded.id] = loaded.digest
+        dataset.documents[key] = doc
+        if path.stem != loaded.id:
+            problems.append(doc.problem(("id",), "id-mismatch",
+                                        f"id '{loaded.id}' differs from the file name "
+                                        f"'{shown(path.name)}': rename the file to '{loaded.id}.yaml'"))
+    elif isinstance(record, Coverage):
+        dataset.single_documents[kind] = doc
+        dataset.coverage = record
+    elif isinstance(record, OfficialHosts):
+        dataset.single_documents[kind] = doc
+        dataset.official_hosts = list(record.hosts)
+        for index, entry in enumerate(record.hosts):
+            if any(other.host == entry.host and (not entry.paths or not other.paths
+                                                 or set(entry.paths) & set(other.paths))
+                   for other in record.hosts[:index]):
+                problems.append(doc.problem(("hosts", index, "host"), "duplicate-code",
+                                            f"host '{entry.host}' is listed twice: give each "
+                                            "entry of a shared host its own paths"))
+    else:
+        dataset.single_documents[kind] = doc
+        entries = record.authorities if kind == "authorities" else record.sectors
+        registry = getattr(dataset, kind)
+        for index, entry in enumerate(entries):
+            if entry.code in registry:
+                problems.append(doc.problem((kind, index, "code"), "duplicate-code",
+                                            f"code '{entry.code}' is listed twice"))
+            registry[entry.code] = entry
 
 
 # --- per-file checks ---------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """What the last run learnt of each file, so that an unchanged file is not read, parsed or
-validated again: its stat, the hash of its bytes and its validated record.
+validated again: its stat, the hash of its bytes, its validated record (pickled, unpickled only
+when wanted) and its digest for the rules across records.
 
-Only files that were valid on their own are kept (an invalid file is always read again, to report
-it). A file is unchanged when its size, mtime, ctime and inode are those recorded, as in git's
-index; one changed so close to the recording that a same-timestamp edit could hide is read again.
+Only files that were valid on their own and against the vocabularies are kept (an invalid file is
+always read again, to report it). A fact holds while the file is unchanged (its size, mtime, ctime
+and inode are those recorded, as in git's index; one changed so close to the recording that a
+same-timestamp edit could hide is read again), the vocabularies are those it was checked against,
+and the day is the day of its check or later (record_checks.py says why later is safe).
 The facts of a dataset folder are split into shards by file name, so that one edit rewrites one
 shard; each shard carries the package's code hash and is ignored under other code. The rules
-across records always run on every record: only per-file work is reused.
+across records always run on every record, over the digests: only per-file work is reused.
 
 Shards are pickles in the user's private cache folder: one not owned by the user, or writable by
 others, is never loaded.
@@ -14,6 +17,7 @@ others, is never loaded.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import pickle
@@ -21,9 +25,8 @@ import re
 import stat
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .files import write_atomic_bytes
 from .store import cache_dir, code_hash, dataset_id
@@ -40,15 +43,19 @@ def stat_of(st: os.stat_result) -> Stat:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     stat: Stat
     hash: str
-    record: Any
-    recorded: int  # time.time_ns() when recorded
+    id: str | None
+    record: bytes     # the pickled record, unpickled only when its model is wanted
+    digest: Any       # what the rules across records need (digest.py)
+    context: str      # the vocabularies it was checked against (record_checks.Context.key)
+    checked_on: int   # the day it was checked (ordinal): its verdict holds on that day and after
+    recorded: int     # time.time_ns() when recorded
 
-    def holds_for(self, st: Stat) -> bool:
-        return st == self.stat and self.recorded - st[1] > RACY_NS
+    def holds_for(self, st: Stat, context: str, today: dt.date) -> bool:
+        return (st == self.stat and self.recorded - st[1] > RACY_NS and context == self.context
+                and self.checked_on <= today.toordinal())
 
 
 def _shard(rel: str) -> int:
@@ -87,15 +94,17 @@ class Facts:
                 os.close(fd)
         return self
 
-    def get(self, rel: str, st: Stat) -> Fact | None:
+    def get(self, rel: str, st: Stat, context: str, today: dt.date) -> Fact | None:
         fact = self.known.get(rel)
-        if fact is None or not fact.holds_for(st):
+        if fact is None or not fact.holds_for(st, context, today):
             return None
         self.served.add(rel)
         return fact
 
-    def put(self, rel: str, st: Stat, digest: str, record: Any) -> None:
-        self.known[rel] = Fact(st, digest, record, time.time_ns())
+    def put(self, rel: str, st: Stat, content_hash: str, record_id: str | None, record: bytes,
+            digest: Any, context: str, today: dt.date) -> None:
+        self.known[rel] = Fact(st, content_hash, record_id, record, digest, context, today.toordinal(),
+                               time.time_ns())
         self._dirty.add(_shard(rel))
 
     def keep_only(self, rels: Iterable[str]) -> None:

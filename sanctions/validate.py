@@ -43,8 +43,8 @@ def validate(root: Path, paths: list[Path] | None = None,
             raise UsageError(f"no such file: {path}", hint="name YAML files of the dataset")
         named.append(path)
     with no_collection():
-        dataset, problems = load_dataset(root, extra=named)
-        problems = problems + run_checks(dataset, today)
+        dataset, problems = load_dataset(root, extra=named, today=today)
+        problems = problems + run_checks(dataset)
     if named:
         wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]

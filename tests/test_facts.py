@@ -52,7 +52,7 @@ def snapshot(root, reuse):
     ds, problems = load_dataset(root, reuse=reuse)
     records = {kind: {k: v.model_dump(mode="json") for k, v in getattr(ds, kind).items()}
                for kind in ("measures", "sources", "instruments", "authorities", "sectors")}
-    return records, sorted(problems), ds.read, ds.invalid
+    return records, ds.digests, sorted(problems), ds.read, ds.invalid
 
 
 def same_as_from_nothing(root):
@@ -156,3 +156,40 @@ def test_only_the_facts_of_recent_dataset_folders_are_kept(tmp_path, monkeypatch
     kept = sorted(p for p in folders[0].parent.iterdir() if p.name.endswith(".facts"))
     assert len(kept) == facts_module.KEEP_DATASETS
     assert folders[-1] in kept and folders[0] not in kept and mine.read_text() == "not ours"
+
+
+def test_a_vocabulary_change_checks_every_record_against_it_again(data):
+    load_dataset(data)
+    authorities = data / "vocabularies" / "authorities.yaml"
+    text = authorities.read_text()
+    line = next(line for line in text.splitlines(keepends=True) if "{code: NZ," in line)
+    authorities.write_text(text.replace(line, ""))  # New Zealand's measures now name an unknown code
+    age(data, authorities)
+    same_as_from_nothing(data)
+    problems = validate(data).problems
+    assert any(p.code == "unknown-authority" and p.path.endswith("measures/nz-2022-seafood-import-ban.yaml")
+               for p in problems)
+
+
+def test_a_record_checked_on_a_later_day_is_checked_again_for_an_earlier_one(data):
+    """A date that is not in the future stays so as days pass (the facts' verdict holds on later
+    days), but not on earlier ones: validate(today=...) on an earlier day checks again."""
+    import datetime as dt
+
+    later = dt.date(2030, 1, 1)
+    assert validate(data, today=later).problems == []
+    earlier = dt.date(2022, 3, 1)  # before events of the shipped measures
+    fresh = validate(data, today=earlier).problems
+    assert any(p.code == "future-date" for p in fresh)
+    assert validate(data, today=earlier).problems == fresh  # the same, once more (nothing kept)
+    assert validate(data, today=later).problems == []
+
+
+def test_unchanged_records_are_not_unpickled_to_validate(data, monkeypatch):
+    load_dataset(data)
+    ds, _ = load_dataset(data)
+    for kind in ("measures", "sources", "instruments"):
+        records = getattr(ds, kind)
+        assert all(type(v) is dataset_module.Packed for v in records._items.values())
+        some = next(iter(records))
+        assert records[some].id == some and type(records._items[some]) is not dataset_module.Packed

@@ -252,13 +252,15 @@ def test_the_official_hosts_file_is_required(cli, good_copy):
 
 
 def test_every_primary_source_of_the_shipped_data_counts_as_one():
-    from sanctions.checks import _host_index, counts_as_primary
+    from sanctions.record_checks import counts_as_primary
     from sanctions.dataset import load_dataset
     from sanctions.files import default_data_dir
     from sanctions.models import PRIMARY_SOURCE_KINDS
 
+    from sanctions.provenance import index_hosts
+
     ds, _ = load_dataset(default_data_dir())
-    hosts = _host_index(ds)
+    hosts = index_hosts(ds.official_hosts)
     assert hosts
     primary = [s for s in ds.sources.values() if s.kind in PRIMARY_SOURCE_KINDS]
     assert primary and all(counts_as_primary(s, hosts) for s in primary)
