@@ -226,7 +226,7 @@ def _build(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.
 
 def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.DuckDBPyConnection:
     from . import db
-    from .flat_tables import build_rows
+    from .flat_tables import row_batches
     from .validate import load_valid
 
     dataset = load_valid(root)
@@ -237,16 +237,16 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if not _updated(directory, ident, index_path, tmp, dataset, key):
-            db.build(tmp, build_rows(dataset), key)
+            db.build(tmp, row_batches(dataset), key)
         os.replace(tmp, path)
         Index.of(key, root, files, _db_stat(path), time.time_ns()).write(index_path)
     except (OSError, duckdb.Error):
         _remove(tmp)
-        return _private_copy(build_rows(dataset), key)
+        return _private_copy(row_batches(dataset), key)
     _prune(directory, keep=path)
     # Not checked against the index: another process may have put the same database in place.
     con = _open(path, key, None)
-    return con if con is not None else _private_copy(build_rows(dataset), key)
+    return con if con is not None else _private_copy(row_batches(dataset), key)
 
 
 def _updated(directory: Path, ident: str, index_path: Path, tmp: Path, dataset: Any, key: str) -> bool:
@@ -268,7 +268,7 @@ def _updated(directory: Path, ident: str, index_path: Path, tmp: Path, dataset: 
     return False
 
 
-def _private_copy(rows: dict, key: str) -> duckdb.DuckDBPyConnection:
+def _private_copy(batches: Any, key: str) -> duckdb.DuckDBPyConnection:
     """When the cache cannot be written: a database file of this process's own, opened read-only
     exactly like the cached one (nothing in memory is writable)."""
     from . import db
@@ -276,7 +276,7 @@ def _private_copy(rows: dict, key: str) -> duckdb.DuckDBPyConnection:
     folder = Path(tempfile.mkdtemp(prefix="sanctions-"))
     path = folder / "dataset.duckdb"
     try:
-        db.build(path, rows, key)
+        db.build(path, batches, key)
         return db.open_readonly(path)
     finally:
         _remove(path)  # the open connection keeps the file's data until it closes

@@ -83,6 +83,12 @@ class Records(MutableMapping):
     def __repr__(self) -> str:
         return f"Records({len(self)} records)"
 
+    def peek(self, key: str) -> Any:
+        """The model, not kept: a build reads each record once, and holding them all would
+        double its memory."""
+        value = self._items[key]
+        return pickle.loads(value.data) if type(value) is Packed else value
+
 
 @dataclass
 class Dataset:

@@ -6,6 +6,7 @@ Building needs the typed records (flat_tables.py); opening needs only duckdb, so
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -201,29 +202,38 @@ def insert(con: duckdb.DuckDBPyConnection, table: Any, table_rows: list[tuple]) 
         con.unregister("incoming")
 
 
-def _populate(con: duckdb.DuckDBPyConnection, rows: dict[str, list[tuple]]) -> None:
-    from .flat_tables import TABLES
+def _populate(con: duckdb.DuckDBPyConnection, batches: Iterable[dict[str, list[tuple]]]) -> None:
+    from .flat_tables import LATE, TABLE, TABLES
 
     for table in TABLES:
         con.execute(ddl(table))
         con.execute(f"COMMENT ON TABLE {table.name} IS {_quote(table.doc)}")
         for column in table.columns:
             con.execute(f'COMMENT ON COLUMN {table.name}."{column.name}" IS {_quote(column.doc)}')
-        insert(con, table, rows[table.name])
-        rows[table.name].clear()  # each table's rows are released as soon as they are in
+    late: dict[str, list[tuple]] = {name: [] for name in LATE}
+    for rows in batches:
+        for table in TABLES:
+            if table.name in late:
+                late[table.name] += rows[table.name]
+            else:
+                insert(con, table, rows[table.name])
+            rows[table.name] = []  # each table's rows are released as soon as they are in
+    for name, table_rows in late.items():
+        insert(con, TABLE[name], table_rows)
     con.execute(VIEWS)
     con.execute(_view_comments())
 
 
-def build(path: Path, rows: dict[str, list[tuple]], key: str, storage: str = "") -> None:
-    """Create the database file at `path` (which must not exist) from table rows, which it
-    consumes (each table's list is emptied once inserted, to bound memory). `storage` holds ATTACH
-    options (an older storage version, a block size) for files other DuckDB releases must open."""
+def build(path: Path, batches: Iterable[dict[str, list[tuple]]], key: str, storage: str = "") -> None:
+    """Create the database file at `path` (which must not exist) from batches of table rows
+    (flat_tables.row_batches, or one build_rows), which it consumes: each table's list is released
+    once inserted, to bound memory. `storage` holds ATTACH options (an older storage version, a
+    block size) for files other DuckDB releases must open."""
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH {_quote(str(path))} AS dataset{f' ({storage})' if storage else ''}")
         con.execute("USE dataset")
-        _populate(con, rows)
+        _populate(con, batches)
         con.execute("CREATE TABLE dataset_meta (key VARCHAR NOT NULL)")
         con.execute("COMMENT ON TABLE dataset_meta IS 'The cache key of this build (internal).'")
         con.execute("COMMENT ON COLUMN dataset_meta.key IS 'Hash of the code and of the bytes read.'")

@@ -307,7 +307,7 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
     import duckdb
 
     from . import db
-    from .flat_tables import build_rows
+    from .flat_tables import row_batches
     from .validate import load_valid
 
     root = Path(root)
@@ -326,9 +326,8 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
     try:
         database = work / DATABASE_FILE[ExportFormat.duckdb]
         progress("building the database")
-        rows = build_rows(dataset)
-        del dataset  # the records are in the rows now: half the memory of a large export
-        db.build(database, rows, content_hash, storage=DUCKDB_STORAGE)
+        db.build(database, row_batches(dataset), content_hash, storage=DUCKDB_STORAGE)
+        del dataset
         con = duckdb.connect()
         try:
             con.execute(f"ATTACH '{str(database).replace(chr(39), chr(39) * 2)}' AS dataset (READ_ONLY)")

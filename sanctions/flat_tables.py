@@ -291,8 +291,35 @@ def status_periods(events) -> Iterator[tuple[Status, dt.date, dt.date | None]]:
 TABLE = {t.name: t for t in TABLES}
 
 
-def build_rows(ds: Dataset) -> Rows:
-    """Every table's rows, from a validated dataset, in a stable order; each row built by name."""
+#: Tables whose rows refer to rows of other measures (a link's target): when measures come in
+#: batches (row_batches), these are inserted after every batch.
+LATE = tuple(t.name for t in TABLES
+             if any(parent == "measures" and own != ("measure_id",) for own, parent, _ in t.foreign_keys))
+BATCH = 10_000  # measures whose rows are built and inserted at a time
+
+
+def row_batches(ds: Dataset, size: int = BATCH) -> Iterator[Rows]:
+    """Every table's rows in parts that each keep the foreign keys (but LATE's) once the earlier
+    parts are in: the vocabularies, coverage, sources and instruments, then the measures `size`
+    at a time. Each record is unpickled for its part and let go: memory is bounded by a part."""
+    first = Dataset(ds.root, authorities=ds.authorities, sectors=ds.sectors, coverage=ds.coverage)
+    for kind in ("sources", "instruments"):
+        records = getattr(ds, kind)
+        for ident in records:
+            getattr(first, kind)[ident] = records.peek(ident)
+    yield build_rows(first)
+    del first
+    ids = sorted(ds.measures)
+    for start in range(0, len(ids), size):
+        part = Dataset(ds.root)
+        for ident in ids[start:start + size]:
+            part.measures[ident] = ds.measures.peek(ident)
+        yield build_rows(part, vocabularies=False)
+
+
+def build_rows(ds: Dataset, vocabularies: bool = True) -> Rows:
+    """Every table's rows, from a validated dataset, in a stable order; each row built by name.
+    Without `vocabularies`, the fixed vocabulary tables (measure types, event kinds) are left out."""
     rows: Rows = {t.name: [] for t in TABLES}
 
     def add(table: str, **values: Any) -> None:
@@ -317,9 +344,9 @@ def build_rows(ds: Dataset) -> Rows:
             add("sector_hs", sector=sector.code, hs=hs)
         for alias in dict.fromkeys(sector.synonyms):
             add("aliases", vocabulary="sectors", alias=alias, code=sector.code)
-    for code, (category, name) in vocab.MEASURE_TYPE_INFO.items():
+    for code, (category, name) in vocab.MEASURE_TYPE_INFO.items() if vocabularies else ():
         add("measure_types", code=code, name=name, category=category)
-    for kind, rank in EVENT_ORDER.items():
+    for kind, rank in EVENT_ORDER.items() if vocabularies else ():
         add("event_kinds", code=kind.value, rank=rank)
     for sid, s in sorted(ds.sources.items()):
         add("sources", id=sid, kind=s.kind.value, primary_text=s.kind in PRIMARY_SOURCE_KINDS,

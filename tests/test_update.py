@@ -60,7 +60,7 @@ def contents(con) -> dict:
 
 def from_nothing(root: Path, tmp: Path) -> dict:
     path = tmp / f"fresh-{time.time_ns()}.duckdb"
-    db.build(path, build_rows(load_valid(root)), "k")
+    db.build(path, [build_rows(load_valid(root))], "k")
     con = duckdb.connect(str(path), read_only=True)
     try:
         return contents(con)
@@ -124,3 +124,28 @@ def test_a_failed_update_falls_back_to_a_full_build(data, tmp_path, monkeypatch,
     assert updates[-1] is False
     leftovers = [p for p in cache.cache_dir().iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path):
+    """The measures' rows go in `size` at a time (links to later batches after all), the records
+    unpickled one part at a time: the same database, row for row and in the same order."""
+    from sanctions.flat_tables import LATE, row_batches
+
+    assert LATE == ("links",)
+    dataset = load_valid(data)
+    assert any(m.links for m in dataset.measures.values())
+    one, parts = tmp_path / "one.duckdb", tmp_path / "parts.duckdb"
+    db.build(one, [build_rows(dataset)], "k")
+    db.build(parts, row_batches(load_valid(data), size=3), "k")
+    tables = {}
+    for path in (one, parts):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            names = [n for (n,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+            tables[path] = {n: con.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall() for n in names}
+            tables[path]["contents"] = contents(con)
+        finally:
+            con.close()
+    assert tables[one] == tables[parts]
+    assert len(tables[parts]["measures"]) == len(dataset.measures) > 3
+    assert len(tables[parts]["links"]) == sum(len(m.links) for m in dataset.measures.values())
