@@ -15,6 +15,7 @@ import json
 import multiprocessing as mp
 import os
 import pickle
+import zlib
 from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -40,17 +41,29 @@ FOLDER_SCHEMA = {"measures": "measure", "sources": "source", "instruments": "ins
 
 
 class Packed:
-    """A record as pickled bytes: what the worker processes send and the facts keep, unpickled
-    only when something asks for the model (a build of its rows, `load()`)."""
+    """A record as compressed bytes, revived only when its model is wanted (a build of its rows,
+    `load()`): the JSON text its model was validated from, validated again (the very same model,
+    and quicker than unpickling one), or, for a salvaged record (made from no text), a pickle."""
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "model")
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, model: type[Record] | None = None):
         self.data = data
+        self.model = model
 
     @classmethod
-    def of(cls, record: Record) -> Packed:
-        return cls(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    def of_text(cls, text: str, model: type[Record]) -> Packed:
+        return cls(zlib.compress(text.encode("utf-8", "surrogatepass"), 1), model)
+
+    @classmethod
+    def of_record(cls, record: Record) -> Packed:
+        return cls(zlib.compress(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), 1))
+
+    def revive(self) -> Record:
+        raw = zlib.decompress(self.data)
+        if self.model is None:
+            return pickle.loads(raw)
+        return self.model.model_validate_json(raw.decode("utf-8", "surrogatepass"))
 
 
 class Records(MutableMapping):
@@ -62,7 +75,7 @@ class Records(MutableMapping):
     def __getitem__(self, key: str) -> Any:
         value = self._items[key]
         if type(value) is Packed:
-            value = self._items[key] = pickle.loads(value.data)
+            value = self._items[key] = value.revive()
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -87,7 +100,7 @@ class Records(MutableMapping):
         """The model, not kept: a build reads each record once, and holding them all would
         double its memory."""
         value = self._items[key]
-        return pickle.loads(value.data) if type(value) is Packed else value
+        return value.revive() if type(value) is Packed else value
 
 
 @dataclass
@@ -158,8 +171,13 @@ def read_file(path: Path) -> tuple[Document, tuple[int, int, int, int, str] | No
 
 def check_document(kind: str, doc: Document) -> Record | None:
     """The record of a parsed document, or None with its problems added to the document."""
+    return _checked(kind, doc)[0]
+
+
+def _checked(kind: str, doc: Document) -> tuple[Record | None, str]:
+    """check_document, and the JSON text the record was validated from."""
     if doc.problems:
-        return None
+        return None, ""
     # The model (compiled, fast) decides; the JSON Schema, which accepts exactly the same
     # documents (tests/test_schema.py), runs only on failure, for its better messages.
     model = RECORD_KINDS.get(kind) or SINGLE_FILE_MODELS[kind]
@@ -171,7 +189,7 @@ def check_document(kind: str, doc: Document) -> Record | None:
         doc.problems.extend(placeholder_problems(doc, text))
         if kind in RECORD_KINDS:
             doc.problems.extend(curation_problems(doc, record))
-    return record
+    return record, text
 
 
 PARALLEL_FROM = 2_000  # files; below this, starting worker processes costs more than it saves
@@ -183,21 +201,25 @@ def _load_one(context: Context, data_file: DataFile) -> Loaded:
     doc.moved set) for the rules across records."""
     doc, read = read_file(data_file.path)
     kind = data_file.kind
-    record = check_document(kind, doc)
+    record, text = _checked(kind, doc)
     if kind not in RECORD_KINDS:
         return Loaded(data_file, doc, read, record)
-    if record is None and doc.data is not None:
+    if record is not None:
+        packed = Packed.of_text(text, RECORD_KINDS[kind])
+    elif doc.data is not None:
         from .salvage import salvage
 
         kept = salvage(RECORD_KINDS[kind], doc.data)
-        if kept is not None:
-            record, doc.moved = kept
-    if record is None:
+        if kept is None:
+            return Loaded(data_file, doc, read, None)
+        record, doc.moved = kept
+        packed = Packed.of_record(record)
+    else:
         return Loaded(data_file, doc, read, None)
     doc.problems.extend(record_problems(kind, record, doc, context))
     if doc.moved is None:
         doc.release()
-    return Loaded(data_file, doc, read, Packed.of(record), record.id, digest_of(kind, record, context.hosts))
+    return Loaded(data_file, doc, read, packed, record.id, digest_of(kind, record, context.hosts))
 
 
 def _read_all(files: list[DataFile], context: Context) -> Iterator[Loaded]:
@@ -229,7 +251,7 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
             if fact is not None:  # (file names in the data folder are checked safe by scan)
                 doc = Document(data_file.rel if where == "." else f"{where}/{data_file.rel}",
                                source=data_file.path, locations=None)
-                record = pickle.loads(fact.record) if single else Packed(fact.record)
+                record = pickle.loads(fact.record) if single else Packed(fact.record, RECORD_KINDS[data_file.kind])
                 reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), record, fact.id, fact.digest)
     fresh = _read_all([f for i, f in enumerate(files) if i not in reused], context)
     for index in range(len(files)):

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from . import vocab
-from .limits import SQL_MEMORY
+from .limits import BUILD_MEMORY, SQL_MEMORY
 
 #: No files, network, extensions or settings changes for whoever holds a connection; bounded memory.
 SANDBOX = {
@@ -229,7 +229,7 @@ def build(path: Path, batches: Iterable[dict[str, list[tuple]]], key: str, stora
     (flat_tables.row_batches, or one build_rows), which it consumes: each table's list is released
     once inserted, to bound memory. `storage` holds ATTACH options (an older storage version, a
     block size) for files other DuckDB releases must open."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": BUILD_MEMORY})
     try:
         con.execute(f"ATTACH {_quote(str(path))} AS dataset{f' ({storage})' if storage else ''}")
         con.execute("USE dataset")

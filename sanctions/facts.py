@@ -1,6 +1,6 @@
 """What the last run learnt of each file, so that an unchanged file is not read, parsed or
-validated again: its stat, the hash of its bytes, its validated record (pickled, unpickled only
-when wanted) and its digest for the rules across records.
+validated again: its stat, the hash of its bytes, its validated record (packed: revived only when
+wanted) and its digest for the rules across records.
 
 Only files that were valid on their own and against the vocabularies are kept (an invalid file is
 always read again, to report it). A fact holds while the file is unchanged (its size, mtime, ctime
@@ -47,7 +47,7 @@ class Fact(NamedTuple):
     stat: Stat
     hash: str
     id: str | None
-    record: bytes     # the pickled record, unpickled only when its model is wanted
+    record: bytes     # the record packed (dataset.Packed), revived only when its model is wanted
     digest: Any       # what the rules across records need (digest.py)
     context: str      # the vocabularies it was checked against (record_checks.Context.key)
     checked_on: int   # the day it was checked (ordinal): its verdict holds on that day and after

@@ -291,30 +291,27 @@ def status_periods(events) -> Iterator[tuple[Status, dt.date, dt.date | None]]:
 TABLE = {t.name: t for t in TABLES}
 
 
-#: Tables whose rows refer to rows of other measures (a link's target): when measures come in
-#: batches (row_batches), these are inserted after every batch.
-LATE = tuple(t.name for t in TABLES
-             if any(parent == "measures" and own != ("measure_id",) for own, parent, _ in t.foreign_keys))
-BATCH = 10_000  # measures whose rows are built and inserted at a time
+#: Tables whose rows refer to another record of their own kind (a link's target measure, an amended
+#: instrument): when records come in batches (row_batches), these rows go in after every batch.
+LATE = tuple(t.name for t in TABLES if any(
+    parent in ("measures", "instruments") and own not in (("measure_id",), ("instrument_id",))
+    for own, parent, _ in t.foreign_keys))
+BATCH = 2_500  # records whose rows are built and inserted at a time
 
 
 def row_batches(ds: Dataset, size: int = BATCH) -> Iterator[Rows]:
     """Every table's rows in parts that each keep the foreign keys (but LATE's) once the earlier
-    parts are in: the vocabularies, coverage, sources and instruments, then the measures `size`
-    at a time. Each record is unpickled for its part and let go: memory is bounded by a part."""
-    first = Dataset(ds.root, authorities=ds.authorities, sectors=ds.sectors, coverage=ds.coverage)
-    for kind in ("sources", "instruments"):
+    parts are in: the vocabularies and coverage, then sources, instruments and measures, `size`
+    records at a time. Each record is revived for its part and let go: memory is bounded by a part."""
+    yield build_rows(Dataset(ds.root, authorities=ds.authorities, sectors=ds.sectors, coverage=ds.coverage))
+    for kind in ("sources", "instruments", "measures"):
         records = getattr(ds, kind)
-        for ident in records:
-            getattr(first, kind)[ident] = records.peek(ident)
-    yield build_rows(first)
-    del first
-    ids = sorted(ds.measures)
-    for start in range(0, len(ids), size):
-        part = Dataset(ds.root)
-        for ident in ids[start:start + size]:
-            part.measures[ident] = ds.measures.peek(ident)
-        yield build_rows(part, vocabularies=False)
+        ids = sorted(records)
+        for start in range(0, len(ids), size):
+            part = Dataset(ds.root)
+            for ident in ids[start:start + size]:
+                getattr(part, kind)[ident] = records.peek(ident)
+            yield build_rows(part, vocabularies=False)
 
 
 def build_rows(ds: Dataset, vocabularies: bool = True) -> Rows:

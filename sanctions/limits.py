@@ -6,3 +6,4 @@ MAX_NUMBER_DIGITS = 30         # a number written with more digits is refused, n
 SQL_TIMEOUT = 30.0             # seconds; `sanctions sql --timeout` changes it
 SQL_MAX_ROWS = 1_000_000       # a result past this is refused rather than filling memory
 SQL_MEMORY = "1GB"             # DuckDB's memory limit on every connection handed out
+BUILD_MEMORY = "512MB"         # DuckDB's memory limit while it builds a database (it spills to the file)

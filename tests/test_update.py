@@ -127,11 +127,12 @@ def test_a_failed_update_falls_back_to_a_full_build(data, tmp_path, monkeypatch,
 
 
 def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path):
-    """The measures' rows go in `size` at a time (links to later batches after all), the records
-    unpickled one part at a time: the same database, row for row and in the same order."""
+    """Records' rows go in `size` at a time (links and amendments, which may refer to later
+    batches, after all), each record revived for its part: the same database, row for row and in
+    the same order."""
     from sanctions.flat_tables import LATE, row_batches
 
-    assert LATE == ("links",)
+    assert LATE == ("instrument_amends", "links")
     dataset = load_valid(data)
     assert any(m.links for m in dataset.measures.values())
     one, parts = tmp_path / "one.duckdb", tmp_path / "parts.duckdb"
@@ -149,3 +150,4 @@ def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path):
     assert tables[one] == tables[parts]
     assert len(tables[parts]["measures"]) == len(dataset.measures) > 3
     assert len(tables[parts]["links"]) == sum(len(m.links) for m in dataset.measures.values())
+    assert len(tables[parts]["instrument_amends"]) == sum(len(i.amends) for i in dataset.instruments.values()) > 0
