@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import operator
 import re
 import shutil
 from collections.abc import Sequence
@@ -71,13 +72,21 @@ def records(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[
     return [{c: plain(v) for c, v in zip(columns, row, strict=True)} for row in rows]
 
 
-def to_json(value: Any, *, is_plain: bool = False) -> str:
+def to_json(value: Any) -> str:
     """JSON that is always valid UTF-8: lone surrogates (from undecodable input) are escaped."""
-    value = value if is_plain else plain(value)
-    text = _rows_json(value) if isinstance(value, list) else None
+    value = plain(value)
+    text = None
+    if isinstance(value, list) and value and all(type(r) is dict for r in value):
+        keys = list(value[0])
+        if all(list(r) == keys for r in value):
+            text = _table_json(keys, [list(r.values()) for r in value])
     if text is None:
         text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n"
+    return _utf8(text) + "\n"
+
+
+def _utf8(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _SCALAR = (str, int, float, type(None))  # (bool is an int)
@@ -89,29 +98,39 @@ def _encode(value: Any) -> str:
     return _encode_str(value) if type(value) is str else _encode_other(value)
 
 
-def _rows_json(rows: list) -> str | None:
-    """Exactly json.dumps(rows, indent=2, ensure_ascii=False) for a list of flat rows (values
-    scalars or lists of scalars), through the C encoder: with indent, json.dumps runs in Python,
-    and a query of thousands of rows spent most of its time there. None for any other shape."""
+def _encode_column(values: list) -> list[str] | None:
+    """Each value as json.dumps(indent=2) writes it inside a row; None for a nested shape."""
+    if all(type(v) is str for v in values):
+        return list(map(_encode_str, values))  # the common case, in C
+    out = []
+    for value in values:
+        if isinstance(value, _SCALAR):
+            out.append(_encode(value))
+        elif type(value) is list and all(isinstance(v, _SCALAR) for v in value):
+            out.append("[\n      " + ",\n      ".join(map(_encode, value)) + "\n    ]" if value else "[]")
+        else:
+            return None
+    return out
+
+
+def _table_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str | None:
+    """Exactly json.dumps(rows as objects, indent=2, ensure_ascii=False) for plain rows whose values
+    are scalars or lists of scalars, encoded a column at a time through the C encoder: with
+    indent, json.dumps runs in Python, and a query of thousands of rows spent most of its time
+    there. None for any other shape (json.dumps then writes it)."""
     if not rows:
         return "[]"
-    parts = []
-    for row in rows:
-        if not isinstance(row, dict) or not row:
+    if not columns or len(set(columns)) != len(columns) or not all(type(c) is str for c in columns):
+        return None
+    encoded = []
+    for index in range(len(columns)):
+        column = _encode_column([row[index] for row in rows])
+        if column is None:
             return None
-        fields = []
-        for key, item in row.items():
-            if not isinstance(key, str):
-                return None
-            if isinstance(item, _SCALAR):
-                text = _encode(item)
-            elif isinstance(item, list) and all(isinstance(v, _SCALAR) for v in item):
-                text = "[\n      " + ",\n      ".join(map(_encode, item)) + "\n    ]" if item else "[]"
-            else:
-                return None
-            fields.append(f"    {_encode(key)}: {text}")
-        parts.append("  {\n" + ",\n".join(fields) + "\n  }")
-    return "[\n" + ",\n".join(parts) + "\n]"
+        encoded.append(column)
+    heads = [f"    {_encode_str(c)}: " for c in columns]
+    return "[\n" + ",\n".join("  {\n" + ",\n".join(map(operator.add, heads, values)) + "\n  }"
+                               for values in zip(*encoded)) + "\n]"
 
 
 def _json_line(value: Any) -> str:
@@ -212,7 +231,8 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format, *
            whole: Sequence[str] = (), headers: dict[str, str] | None = None) -> str:
     """Rows in one of the row formats. Tables show `table_columns` (default: all)."""
     if fmt is Format.json:
-        return to_json(records(columns, rows), is_plain=True)
+        text = _table_json(columns, [[plain(v) for v in row] for row in rows])
+        return _utf8(text) + "\n" if text is not None else to_json(records(columns, rows))
     if fmt is Format.ndjson:
         return "".join(_json_line(r) + "\n" for r in records(columns, rows))
     if fmt is Format.csv:

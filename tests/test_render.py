@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanctions.render import plain, to_json
+from sanctions.render import Format, plain, render, to_json
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text())
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=4), st.dates(),
@@ -24,7 +24,17 @@ def reference(value: object) -> str:
 @given(ROWS)
 def test_rows_are_written_as_json_dumps_writes_them(rows: list) -> None:
     assert to_json(rows) == reference(rows)
-    assert to_json(plain(rows), is_plain=True) == reference(rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=6), min_size=1, max_size=5, unique=True).flatmap(
+    lambda columns: st.tuples(st.just(columns), st.lists(
+        st.lists(VALUES, min_size=len(columns), max_size=len(columns)), max_size=5))))
+def test_rendered_rows_are_the_json_of_their_records(table: tuple) -> None:
+    columns, rows = table
+    expected = reference([dict(zip(columns, row)) for row in rows])
+    assert render(columns, rows, Format.json) == expected
+    assert to_json([dict(zip(columns, row)) for row in rows]) == expected
 
 
 def test_the_shapes_the_fast_path_leaves_to_json_dumps() -> None:
