@@ -55,34 +55,39 @@ def immutable(root: Path) -> bool:
 class Index:
     """What the last build read: each file's stat and hash, the key, and the database's stat.
 
-    Stored for the warm path: each record folder's listing (every entry scan() looks at, sorted)
-    and all their stats as one array, compared with what is on disk in a few C-level operations;
-    the files' hashes, needed only after a change, are decoded only then."""
+    Stored for the warm path: each record folder's stat and listing (every entry scan() looks at,
+    sorted, one string) and all the entries' stats as one array, compared with what is on disk in
+    a few C-level operations; the hashes, needed only after a change, are decoded only then."""
 
     key: str
     code: str
-    listing: dict[str, list[str]]  # record folder -> sorted names of its entries (dot files aside)
+    folders: dict[str, list[int]]  # record folder -> [mtime_ns, ctime_ns, inode] before its listing
+    listing: dict[str, str]        # record folder -> its entries' names (dot files aside), sorted, "\n"-joined
     stats: bytes                   # array('q'): size, mtime_ns, ctime_ns, inode of each listed
     #                                entry, then of each single file, in that order
+    hashes: bytes                  # the 16-byte content hash of each of those (zeros: not a data file)
     db: list[int]                  # [size, mtime_ns] of the database file when written
     written: int                   # when the index was written (ns)
-    encoded_files: bytes           # marshal of {rel: [size, mtime_ns, ctime_ns, inode, hash]}
 
     @classmethod
     def of(cls, key: str, root: Path, files: dict[str, Entry], db: list[int], written: int) -> Index:
-        """The index of `files` (dataset.read) as found under `root`: the listing is taken now,
-        and the stats are those of the bytes parsed (a file changed since is then not vouched for)."""
-        listing: dict[str, list[str]] = {}
-        stats = array("q")
+        """The index of `files` (dataset.read) as found under `root`: each folder's stat, then its
+        listing, are taken now (an entry added since changes the folder's stat); the files' stats
+        are those of the bytes parsed (a file changed since is then not vouched for)."""
+        folders: dict[str, list[int]] = {}
+        listing: dict[str, str] = {}
+        stats, hashes = array("q"), bytearray()
         for folder in RECORD_FOLDERS:
             read = {rel.partition("/")[2] for rel in files if rel.startswith(f"{folder}/")}
             try:
+                st = os.lstat(root / folder)
+                folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
                 names = sorted(read.union(n for n in os.listdir(root / folder) if not n.startswith(".")))
             except FileNotFoundError:
                 if not read:
                     continue
                 names = sorted(read)
-            listing[folder] = names  # (a file read but gone since stays listed: never fresh)
+            listing[folder] = "\n".join(names)  # (a file read but gone since stays listed: never fresh)
             for name in names:
                 entry = files.get(f"{folder}/{name}")
                 if entry is None and not name.endswith(".yaml"):
@@ -92,32 +97,49 @@ class Index:
                     except OSError:
                         pass
                 stats.extend(entry[:4] if entry else (-1, -1, -1, -1))  # -1: never a real stat
+                hashes += bytes.fromhex(entry[4]) if entry and len(entry) > 4 else bytes(16)
         for relative in SINGLE_FILES.values():
             entry = files.get(relative)
             stats.extend(entry[:4] if entry else (-1, -1, -1, -1))
-        return cls(key, code_hash(), listing, stats.tobytes(), db, written, marshal.dumps(files))
+            hashes += bytes.fromhex(entry[4]) if entry else bytes(16)
+        return cls(key, code_hash(), folders, listing, stats.tobytes(), bytes(hashes), db, written)
+
+    def entries(self) -> list[str]:
+        """The relative path of each entry, in the order of `stats` and `hashes`."""
+        names = [f"{folder}/{name}" for folder, joined in self.listing.items() for name in _names(joined)]
+        return names + list(SINGLE_FILES.values())
 
     @property
     def files(self) -> dict[str, Entry]:
-        return marshal.loads(self.encoded_files)
+        """{rel: [size, mtime_ns, ctime_ns, inode, hash]} of each data file, as dataset.read."""
+        stats, out = array("q", self.stats), {}
+        for i, rel in enumerate(self.entries()):
+            digest = self.hashes[16 * i:16 * i + 16]
+            if any(digest):
+                out[rel] = [*stats[4 * i:4 * i + 4], digest.hex()]
+        return out
 
     @classmethod
     def read(cls, path: Path) -> Index | None:
         """The index, or None when missing, unreadable or malformed in any way."""
         try:
             data = marshal.loads(path.read_bytes())
-            listing = data["listing"]
+            folders, listing = data["folders"], data["listing"]
             ok = (isinstance(data["key"], str) and isinstance(data["code"], str)
-                  and isinstance(listing, dict)
-                  and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v)
-                          for k, v in listing.items())
-                  and isinstance(data["stats"], bytes) and isinstance(data["files"], bytes)
+                  and isinstance(folders, dict) and isinstance(listing, dict)
+                  and all(isinstance(v, list) and len(v) == 3 for v in folders.values())
+                  and all(isinstance(k, str) and isinstance(v, str) for k, v in listing.items())
+                  and isinstance(data["stats"], bytes) and isinstance(data["hashes"], bytes)
                   and isinstance(data["db"], list) and len(data["db"]) == 2
                   and isinstance(data["written"], int))
             if not ok:
                 return None
-            return cls(data["key"], data["code"], listing, data["stats"], data["db"], data["written"],
-                       data["files"])
+            index = cls(data["key"], data["code"], folders, listing, data["stats"], data["hashes"],
+                        data["db"], data["written"])
+            entries = sum(len(_names(v)) for v in listing.values()) + len(SINGLE_FILES)
+            if len(index.stats) != 32 * entries or len(index.hashes) != 16 * entries:
+                return None
+            return index
         except (OSError, ValueError, KeyError, TypeError, EOFError):
             return None
 
@@ -125,37 +147,49 @@ class Index:
         from .files import write_atomic_bytes
 
         write_atomic_bytes(path, marshal.dumps({
-            "key": self.key, "code": self.code, "listing": self.listing, "stats": self.stats,
-            "db": self.db, "written": self.written, "files": self.encoded_files}))
+            "key": self.key, "code": self.code, "folders": self.folders, "listing": self.listing,
+            "stats": self.stats, "hashes": self.hashes, "db": self.db, "written": self.written}))
+
+
+def _names(joined: str) -> list[str]:
+    return joined.split("\n") if joined else []
 
 
 def fresh_key(root: Path, index: Index | None) -> str | None:
     """The key of the data as it is now, when the index proves it without reading any file.
 
     Every entry of every record folder and every single file, with one stat each and nothing else
-    (this is every warm command's cost): the same listing, and the same size, mtime, ctime and
-    inode for each, as in git's index. A change, or a file changed so close to the index's writing
-    that a same-timestamp edit could hide, means "not proven" (or, for the latter, its hash is
-    compared). Entries scan() would report (links, folders) never match a recorded stat."""
+    (this is every warm command's cost): the same entries (a folder whose own stat is unchanged,
+    and not racy, has the same entries: adding, removing or renaming one changes it), and the same
+    size, mtime, ctime and inode for each, as in git's index. A change, or a file changed so close
+    to the index's writing that a same-timestamp edit could hide, means "not proven" (or, for the
+    latter, its hash is compared). Entries scan() would report (links, folders) never match a
+    recorded stat."""
     if index is None or index.code != code_hash():
         return None
     if immutable(root):
         return index.key
     current = array("q")
+    limit = index.written - RACY_NS
     try:
         for folder in RECORD_FOLDERS:
-            names = index.listing.get(folder)
+            joined = index.listing.get(folder)
             try:
                 fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
             except FileNotFoundError:
-                if names is None:
+                if joined is None:
                     continue
                 return None
             try:
-                if sorted(n for n in os.listdir(fd) if not n.startswith(".")) != names:
+                if joined is None:
                     return None
+                st = os.fstat(fd)
+                if ([st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != index.folders.get(folder)
+                        or max(st.st_mtime_ns, st.st_ctime_ns) >= limit):
+                    if "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith("."))) != joined:
+                        return None
                 lstat = os.stat
-                for name in names:
+                for name in _names(joined):
                     st = lstat(name, dir_fd=fd, follow_symlinks=False)
                     current.extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
             finally:
@@ -165,11 +199,9 @@ def fresh_key(root: Path, index: Index | None) -> str | None:
             current.extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         if current.tobytes() != index.stats:
             return None
-        limit = index.written - RACY_NS
         if max(current[1::4], default=0) >= limit or max(current[2::4], default=0) >= limit:
-            known = index.files  # changed too close to the index's writing: the stat cannot vouch
-            for rel, entry in known.items():
-                if max(entry[1], entry[2]) >= limit:
+            for rel, entry in index.files.items():  # changed too close to the index's writing:
+                if max(entry[1], entry[2]) >= limit:  # the stat cannot vouch
                     raw, _ = read_regular(root / rel)
                     if file_hash(raw) != entry[4]:
                         return None

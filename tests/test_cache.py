@@ -288,3 +288,26 @@ def test_a_file_removed_while_the_database_is_built_is_not_served_from_it(cache_
     assert count(cache.connect(good_copy)) == 8  # what was read
     index = cache.Index.read(next(cache_dir.glob("*.index")))
     assert cache.fresh_key(good_copy, index) is None
+
+
+def test_a_folder_whose_stat_is_unchanged_is_not_listed_again(cache_dir, good_copy, monkeypatch):
+    """Adding, removing or renaming an entry changes its folder's stat: when that stat is the one
+    recorded (and not racy), the recorded listing stands, and only the files are stat'ed."""
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    cache.connect(good_copy).close()
+    index = cache.Index.read(next(cache_dir.glob("*.index")))
+    monkeypatch.setattr(cache.os, "listdir", lambda *args: pytest.fail("listed again"))
+    assert cache.fresh_key(good_copy, index) == index.key
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    (good_copy / "sources" / "notes.txt").write_text("x")  # the folder's stat moves
+    assert cache.fresh_key(good_copy, index) is None
+
+
+def test_the_index_gives_back_every_file_with_its_stat_and_hash(cache_dir, good_copy):
+    from sanctions.dataset import load_dataset
+
+    cache.connect(good_copy).close()
+    index = cache.Index.read(next(cache_dir.glob("*.index")))
+    dataset, _ = load_dataset(good_copy)
+    assert index.files == {rel: list(entry) for rel, entry in dataset.read.items()}
