@@ -9,7 +9,11 @@ Problems located in the file that holds the offending field.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from functools import partial
+from itertools import chain
+from operator import itemgetter
 
 from .dataset import Dataset
 from .digest import MeasureDigest
@@ -20,9 +24,19 @@ Loc = tuple
 
 def run_checks(ds: Dataset) -> list[Problem]:
     out: list[Problem] = []
-    for rule in (_references, _vocabularies, _instrument_dates, _primary_texts, _sources, _coverage, _cycles):
+    uses = _uses(ds)
+    for rule in (partial(_references, uses=uses), _vocabularies, _instrument_dates, _primary_texts,
+                 partial(_sources, uses=uses), _coverage, _cycles):
         out.extend(rule(ds))
     return out
+
+
+def _uses(ds: Dataset) -> Counter:
+    """How many citations name each source (counted in C: a rule runs over every citation)."""
+    measures, instruments = ds.digests["measures"].values(), ds.digests["instruments"].values()
+    uses = Counter(map(itemgetter(1), chain.from_iterable(m.citations for m in measures)))
+    uses.update(inst.source for inst in instruments)
+    return uses
 
 
 def _citations(ds: Dataset) -> Iterator[tuple[str, str, Loc, str]]:
@@ -48,12 +62,21 @@ def _missing(what: str, ident: str, known: dict) -> str:
     return f"{what} '{ident}' is not in {what}s/ ({hint})"
 
 
-def _references(ds: Dataset) -> Iterator[Problem]:
+def _references(ds: Dataset, uses: Counter) -> Iterator[Problem]:
     measures, sources, instruments = ds.digests["measures"], ds.digests["sources"], ds.digests["instruments"]
-    for kind, rid, loc, source in _citations(ds):
-        if source not in sources:
-            yield _problem(ds, kind, rid, loc + ("source",), "unknown-source", _missing("source", source, sources))
-    for mid, m in measures.items():
+    if uses.keys() - sources.keys():  # (set differences first: the loops only find where)
+        for kind, rid, loc, source in _citations(ds):
+            if source not in sources:
+                yield _problem(ds, kind, rid, loc + ("source",), "unknown-source",
+                               _missing("source", source, sources))
+    named = set(chain.from_iterable(m.instruments for m in measures.values()))
+    named.update(map(itemgetter(2), chain.from_iterable(m.events for m in measures.values())))
+    named.discard(None)
+    linked = set(map(itemgetter(1), chain.from_iterable(m.links for m in measures.values())))
+    suspects = measures.items()
+    if not named - instruments.keys() and not linked - measures.keys():  # only self-links to find
+        suspects = [(mid, m) for mid, m in measures.items() if m.links and any(o == mid for _, o in m.links)]
+    for mid, m in suspects:
         for i, ref in enumerate(m.instruments):
             if ref not in instruments:
                 yield _problem(ds, "measures", mid, ("instruments", i, "instrument"), "unknown-instrument",
@@ -120,9 +143,10 @@ def _primary_texts(ds: Dataset) -> Iterator[Problem]:
     for mid, m in ds.digests["measures"].items():
         if m.withdrawn or not m.in_force:
             continue
-        cited = [(s, sources[s]) for s in sorted(_cited_sources(ds, m)) if s in sources]
-        if any(s.primary for _, s in cited):
+        found = _cited_sources(ds, m)
+        if any(sources[s].primary for s in found if s in sources):
             continue
+        cited = [(s, sources[s]) for s in sorted(found) if s in sources]
         unofficial = [repr(sid) for sid, s in cited if s.primary_kind]
         why = ""
         if unofficial:
@@ -134,11 +158,8 @@ def _primary_texts(ds: Dataset) -> Iterator[Problem]:
                        f"statement{why}: cite the instrument's official text")
 
 
-def _sources(ds: Dataset) -> Iterator[Problem]:
+def _sources(ds: Dataset, uses: Counter) -> Iterator[Problem]:
     sources = ds.digests["sources"]
-    uses: dict[str, int] = {}
-    for _, _, _, source in _citations(ds):
-        uses[source] = uses.get(source, 0) + 1
     by_url: dict[str, list[str]] = {}
     for sid, s in sorted(sources.items()):
         if not s.withdrawn:
@@ -164,12 +185,12 @@ def cell_measures(ds: Dataset, family, authority: str, by_authority: dict[str, l
     period = ds.coverage.period
     if by_authority is None:
         by_authority = _by_authority(ds)
-    types = {t.value for t in family.types}
+    types, sectors, targets = {t.value for t in family.types}, set(family.sectors), set(ds.coverage.targets)
     return sorted(
         mid for mid, m in by_authority.get(authority, [])
         if not m.withdrawn and m.type in types
-        and (not family.sectors or set(m.sectors) & set(family.sectors))
-        and set(m.targets) & set(ds.coverage.targets)
+        and (not sectors or not sectors.isdisjoint(m.sectors))
+        and not targets.isdisjoint(m.targets)
         and any(period.start <= date <= period.end for date in m.dates))
 
 
@@ -275,7 +296,8 @@ def _cycles(ds: Dataset) -> Iterator[Problem]:
     """A measure cannot supersede or amend itself through others; nor can an instrument."""
     measures, instruments = ds.digests["measures"], ds.digests["instruments"]
     for relation in ("supersedes", "amends"):
-        edges = {mid: [other for kind, other in m.links if kind == relation] for mid, m in measures.items()}
+        edges = {mid: [other for kind, other in m.links if kind == relation] for mid, m in measures.items()
+                 if m.links}  # (a measure with no links is in no cycle)
         for cycle in _cycle_starts(edges):
             if len(cycle) == 1:
                 continue  # a link to itself is reported as self-link
@@ -283,7 +305,7 @@ def _cycles(ds: Dataset) -> Iterator[Problem]:
                          if kind == relation and other in cycle)
             yield _problem(ds, "measures", cycle[0], ("links", index, "measure"), "link-cycle",
                            f"'{relation}' links go round in a circle: " + " -> ".join(cycle + [cycle[0]]))
-    edges = {iid: list(i.amends) for iid, i in instruments.items()}
+    edges = {iid: list(i.amends) for iid, i in instruments.items() if i.amends}
     for cycle in _cycle_starts(edges):
         inst = instruments[cycle[0]]
         index = next(i for i, other in enumerate(inst.amends) if other in cycle)

@@ -69,6 +69,7 @@ class Facts:
         self.folder = cache_dir() / f"{dataset_id(root)}.facts"
         self.known: dict[str, Fact] = {}
         self.served: set[str] = set()  # files answered from the facts in this run
+        self._shards: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
         self._dirty: set[int] = set()
 
     def load(self) -> Facts:
@@ -88,6 +89,7 @@ class Facts:
                     stored_code, facts = pickle.load(handle)
                 if stored_code == code and isinstance(facts, dict):
                     self.known.update(facts)
+                    self._shards[index] = facts
             except Exception:  # a damaged or foreign shard: as if absent
                 self._dirty.add(index)
             finally:
@@ -103,8 +105,8 @@ class Facts:
 
     def put(self, rel: str, st: Stat, content_hash: str, record_id: str | None, record: bytes,
             digest: Any, context: str, today: dt.date) -> None:
-        self.known[rel] = Fact(st, content_hash, record_id, record, digest, context, today.toordinal(),
-                               time.time_ns())
+        fact = Fact(st, content_hash, record_id, record, digest, context, today.toordinal(), time.time_ns())
+        self.known[rel] = self._shards[_shard(rel)][rel] = fact
         self._dirty.add(_shard(rel))
 
     def keep_only(self, rels: Iterable[str]) -> None:
@@ -112,21 +114,19 @@ class Facts:
         wanted = set(rels)
         for rel in [r for r in self.known if r not in wanted]:
             del self.known[rel]
-            self._dirty.add(_shard(rel))
+            index = _shard(rel)
+            self._shards[index].pop(rel, None)
+            self._dirty.add(index)
 
     def save(self) -> None:
         """Write the shards that changed; a failure to write costs only speed next time."""
         if not self._dirty:
             return
         code = code_hash()
-        by_shard: dict[int, dict[str, Fact]] = {i: {} for i in self._dirty}
-        for rel, fact in self.known.items():
-            index = _shard(rel)
-            if index in by_shard:
-                by_shard[index][rel] = fact
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for index, facts in by_shard.items():
+            for index in sorted(self._dirty):
+                facts = self._shards[index]
                 path = self.folder / f"{index:02d}.pickle"
                 write_atomic_bytes(path, pickle.dumps((code, facts), protocol=pickle.HIGHEST_PROTOCOL))
                 os.chmod(path, 0o600)
