@@ -2,8 +2,9 @@
 
 Each file is checked by its pydantic model and, when that fails, against its committed-format JSON
 Schema (the contract other tools use, and the better error messages). A file the model accepts is
-then searched for placeholders (provenance.py). Rules that need other records run afterwards, in
-checks.py.
+then searched for placeholders (provenance.py) and checked against the vocabularies
+(record_checks.py), and its digest is taken (digest.py). Rules that need other records run
+afterwards, in checks.py, over the digests; the records themselves stay packed until asked for.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Packed:
 
 
 class Records(MutableMapping):
-    """Records by ID, each unpickled on first access: validation needs only the digests."""
+    """Records by ID, each revived on first access: validation needs only the digests."""
 
     def __init__(self) -> None:
         self._items: dict[str, Any] = {}
