@@ -97,12 +97,13 @@ def _measure(m: Measure, context: Context) -> Found:
     for index, message in order_problems(list(m.events)):
         yield ("events", index, "date"), "event-order", message
     today = context.today
+    horizon = dt.date(today.year + 25, today.month, 28 if (today.month, today.day) == (2, 29) else today.day)
     for i, e in enumerate(m.events):
         if e.kind.value not in SCHEDULABLE_EVENTS and e.date > today:
             yield (("events", i, "date"), "future-date",
                    f"'{e.kind.value}' on {e.date} is after today: only an entry into force, "
                    "a wind-down's end or an expiry may be scheduled ahead")
-        elif e.date > today.replace(year=today.year + 25):
+        elif e.date > horizon:
             yield ("events", i, "date"), "future-date", f"{e.date} is more than 25 years ahead: check the year"
     for field_name, values in (("sectors", m.sectors),
                                ("targets", [t.model_dump_json() for t in m.targets]),

@@ -208,3 +208,16 @@ def test_pivot_reads_and_dml_in_a_cte_does_not(cli):
     assert dml.exit_code == 1 and "read-only" in dml.stderr
     assert cli("sql", "--data", GOOD, "SELECT count(*) FROM measure_sectors", "--format", "csv").stdout == \
         "count_star()\n8\n"
+
+
+@pytest.mark.parametrize("today", ["2028-02-29", "2028-03-01"])
+def test_a_date_more_than_25_years_ahead_is_flagged_even_from_a_leap_day(good_copy, today):
+    import datetime as dt
+
+    from sanctions.validate import validate
+
+    path = good_copy / "measures" / "us-2022-seafood-import-ban.yaml"
+    path.write_text(path.read_text() + "  - {kind: expired, date: 2053-03-02, citation: {source: gov-order-text}}\n")
+    problems = validate(good_copy, today=dt.date.fromisoformat(today)).problems
+    assert [p.message for p in problems if p.code == "future-date"] == [
+        "2053-03-02 is more than 25 years ahead: check the year"]
