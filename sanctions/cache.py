@@ -261,7 +261,7 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
     from .flat_tables import row_batches
     from .validate import load_valid
 
-    dataset = load_valid(root)
+    dataset = load_valid(root).released()
     files = {rel: list(entry) for rel, entry in dataset.read.items()}
     key = key_of(files)
     path = directory / f"{ident}-{key}.duckdb"

@@ -319,7 +319,7 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
     created = now or dt.datetime.now(dt.timezone.utc)
 
     progress("reading the dataset")
-    dataset = load_valid(root)
+    dataset = load_valid(root).released()
     content_hash = "sha256:" + content_hash_of(dataset.read)
     work = out.parent / f".{out.name}.export-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work.mkdir()

@@ -137,7 +137,7 @@ def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path):
     assert any(m.links for m in dataset.measures.values())
     one, parts = tmp_path / "one.duckdb", tmp_path / "parts.duckdb"
     db.build(one, [build_rows(dataset)], "k")
-    db.build(parts, row_batches(load_valid(data), size=3), "k")
+    db.build(parts, row_batches(load_valid(data).released(), size=3), "k")  # (all a build needs)
     tables = {}
     for path in (one, parts):
         con = duckdb.connect(str(path), read_only=True)
