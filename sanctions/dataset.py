@@ -346,15 +346,16 @@ def _register(dataset: Dataset, loaded: Loaded, problems: list[Problem]) -> None
     if record is None:
         return
     if kind in RECORD_KINDS:
-        registry, key = getattr(dataset, kind), (kind, loaded.id)
-        if loaded.id in registry:
+        ident, key = loaded.id, (kind, loaded.id)
+        registry = getattr(dataset, kind)._items  # (Records' own dict: this runs once per file)
+        if ident in registry:
             first = dataset.documents[key]
-            problems.append(doc.problem(("id",), "duplicate-id", f"id '{loaded.id}' is already used by {first.path}"))
+            problems.append(doc.problem(("id",), "duplicate-id", f"id '{ident}' is already used by {first.path}"))
             return
-        registry[loaded.id] = record
-        dataset.digests[kind][loaded.id] = loaded.digest
+        registry[ident] = record
+        dataset.digests[kind][ident] = loaded.digest
         dataset.documents[key] = doc
-        if loaded.file.stem != loaded.id:
+        if loaded.file.rel != f"{kind}/{ident}.yaml" and loaded.file.stem != ident:
             problems.append(doc.problem(("id",), "id-mismatch",
                                         f"id '{loaded.id}' differs from the file name "
                                         f"'{shown(loaded.file.name)}': rename the file to '{loaded.id}.yaml'"))
