@@ -185,7 +185,7 @@ def test_a_record_checked_on_a_later_day_is_checked_again_for_an_earlier_one(dat
     assert validate(data, today=later).problems == []
 
 
-def test_unchanged_records_are_not_unpickled_to_validate(data, monkeypatch):
+def test_unchanged_records_are_not_revived_to_validate(data, monkeypatch):
     load_dataset(data)
     ds, _ = load_dataset(data)
     for kind in ("measures", "sources", "instruments"):
