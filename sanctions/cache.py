@@ -29,10 +29,9 @@ from typing import Any
 
 import duckdb
 
-from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular
-from .store import FOLDER, cache_dir, code_hash, content_hash_of, dataset_id  # noqa: F401 (part of this module's API)
+from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of
+from .store import FOLDER, RACY_NS, cache_dir, code_hash, content_hash_of, dataset_id  # noqa: F401 (part of this module's API)
 
-RACY_NS = 2_000_000_000  # files changed this close to the index's writing are re-hashed
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
 _INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.index$")
@@ -92,8 +91,7 @@ class Index:
                 entry = files.get(f"{folder}/{name}")
                 if entry is None and not name.endswith(".yaml"):
                     try:  # an entry that scan() passes over (a README): its stat now
-                        st = os.lstat(root / folder / name)
-                        entry = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                        entry = list(stat_of(os.lstat(root / folder / name)))
                     except OSError:
                         pass
                 stats.extend(entry[:4] if entry else (-1, -1, -1, -1))  # -1: never a real stat
@@ -190,13 +188,11 @@ def fresh_key(root: Path, index: Index | None) -> str | None:
                         return None
                 lstat = os.stat
                 for name in _names(joined):
-                    st = lstat(name, dir_fd=fd, follow_symlinks=False)
-                    current.extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+                    current.extend(stat_of(lstat(name, dir_fd=fd, follow_symlinks=False)))
             finally:
                 os.close(fd)
         for relative in SINGLE_FILES.values():
-            st = os.lstat(root / relative)
-            current.extend((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            current.extend(stat_of(os.lstat(root / relative)))
         if current.tobytes() != index.stats:
             return None
         if max(current[1::4], default=0) >= limit or max(current[2::4], default=0) >= limit:

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from .digest import digest_of
 from .errors import Problem
 from .facts import Facts
-from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown
+from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown, stat_of
 from .io import Document, parse_bytes
 from .models import (
     RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, OfficialHost,
@@ -137,7 +137,7 @@ class Dataset:
 
 class Loaded(NamedTuple):
     """One file's outcome: its document (with its own problems), the stat and hash of the bytes
-    parsed, and its record (Packed for records, with their ID and digest) or None when invalid."""
+    parsed, and its record (Packed; for records, with their ID and digest) or None when invalid."""
 
     file: DataFile
     doc: Document
@@ -172,7 +172,7 @@ def read_file(path: Path) -> tuple[Document, tuple[int, int, int, int, str] | No
         return Document(where, problems=[Problem(where, 1, 1, "", exc.code, exc.strerror)]), None
     doc = parse_bytes(raw, where)
     doc.source = path
-    return doc, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, file_hash(raw))
+    return doc, (*stat_of(st), file_hash(raw))
 
 
 def check_document(kind: str, doc: Document) -> Record | None:
@@ -209,7 +209,7 @@ def _load_one(context: Context, data_file: DataFile) -> Loaded:
     kind = data_file.kind
     record, text = _checked(kind, doc)
     if kind not in RECORD_KINDS:
-        return Loaded(data_file, doc, read, record)
+        return Loaded(data_file, doc, read, None if record is None else Packed.of_text(text, SINGLE_FILE_MODELS[kind]))
     if record is not None:
         packed = Packed.of_text(text, RECORD_KINDS[kind])
     elif doc.data is not None:
@@ -243,8 +243,6 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
     """Every file, in order: one unchanged since a run under the same code, vocabularies and an
     earlier or equal day from its facts (its document located lazily, if a rule across records
     needs it), the others read."""
-    from .facts import stat_of
-
     reused: dict[int, Loaded] = {}
     where = shown(root)
     if facts is not None:
@@ -257,8 +255,9 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
             if fact is not None:  # (file names in the data folder are checked safe by scan)
                 doc = Document(data_file.rel if where == "." else f"{where}/{data_file.rel}",
                                source=data_file.location, locations=None)
-                record = pickle.loads(fact.record) if single else Packed(fact.record, RECORD_KINDS[data_file.kind])
-                reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), record, fact.id, fact.digest)
+                model = SINGLE_FILE_MODELS[data_file.kind] if single else RECORD_KINDS[data_file.kind]
+                reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), Packed(fact.record, model),
+                                       fact.id, fact.digest)
     fresh = _read_all([f for i, f in enumerate(files) if i not in reused], context)
     for index in range(len(files)):
         yield reused[index] if index in reused else next(fresh)
@@ -324,8 +323,7 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
                     valid_alone.append(rel)
                     if rel not in facts.served:  # read this time: remember it
                         single = loaded.file.kind not in RECORD_KINDS
-                        facts.put(rel, tuple(read[:4]), read[4], loaded.id,
-                                  pickle.dumps(loaded.record) if single else loaded.record.data,
+                        facts.put(rel, tuple(read[:4]), read[4], loaded.id, loaded.record.data,
                                   loaded.digest, "" if single else context.key, today)
         if batch is singles:
             context = Context.of(today, dataset.authorities, dataset.sectors,
@@ -345,6 +343,8 @@ def _register(dataset: Dataset, loaded: Loaded, problems: list[Problem]) -> None
         dataset.invalid += 1  # invalid (perhaps salvaged for the rules)
     if record is None:
         return
+    if kind not in RECORD_KINDS:
+        record = record.revive()  # (a vocabulary or the coverage: the rules on records read them now)
     if kind in RECORD_KINDS:
         ident, key = loaded.id, (kind, loaded.id)
         registry = getattr(dataset, kind)._items  # (Records' own dict: this runs once per file)

@@ -28,19 +28,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .files import write_atomic_bytes
-from .store import cache_dir, code_hash, dataset_id
+from .files import Stat, write_atomic_bytes
+from .store import RACY_NS, cache_dir, code_hash, dataset_id
 
 SHARDS = 64
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
 _SHARD_NAME = re.compile(r"^[0-9]{2}\.pickle$")
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
-RACY_NS = 2_000_000_000  # a file changed this close to its recording is read again
-Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
-
-
-def stat_of(st: os.stat_result) -> Stat:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 class Fact(NamedTuple):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import Problem, UsageError
 from .limits import MAX_FILE_BYTES
-from .text import UNSAFE, escape
+from .text import escape
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -113,6 +113,19 @@ def _umask() -> int:
     return mask
 
 
+Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode: what an unchanged file is known by
+
+
+def stat_of(st: os.stat_result) -> Stat:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def split_suffix(name: str) -> tuple[str, str]:
+    """A file name's stem and last suffix, as Path.stem and Path.suffix (without making a Path)."""
+    dot = name.rfind(".")
+    return (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
+
+
 #: Folders of records (one file per record) and the files that hold one document each.
 RECORD_FOLDERS = ("measures", "sources", "instruments")
 SINGLE_FILES = {"authorities": "vocabularies/authorities.yaml", "sectors": "vocabularies/sectors.yaml",
@@ -137,14 +150,11 @@ class DataFile:
 
     @property
     def name(self) -> str:
-        return self.rel.rpartition("/")[2] if self.rel.startswith(RECORD_FOLDERS) else os.path.basename(self.location)
+        return os.path.basename(self.location)
 
     @property
     def stem(self) -> str:
-        """As Path.stem: the name without its last suffix."""
-        name = self.name
-        dot = name.rfind(".")
-        return name[:dot] if 0 < dot < len(name) - 1 else name
+        return split_suffix(self.name)[0]
 
 
 def shown(path: Path | str) -> str:
@@ -211,12 +221,11 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
             name = entry.name  # (string tests, not a Path per entry: a second at 200,000 files)
             if name.startswith("."):
                 continue
-            if UNSAFE.search(name) or "\t" in name or "\n" in name:
+            if escape(name, also="\t\n") != name:
                 problems.append(_problem(Path(entry.path), "bad-file-name",
                                          "the file name holds control characters: rename the file"))
                 continue
-            dot = name.rfind(".")
-            suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as Path.suffix
+            suffix = split_suffix(name)[1]
             if entry.is_symlink():
                 problems.append(_not_regular(Path(entry.path), stat.S_IFLNK))
             elif entry.is_dir(follow_symlinks=False):

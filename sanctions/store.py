@@ -16,6 +16,9 @@ from .errors import UsageError
 from .files import PACKAGE_DIR
 
 FOLDER = "sanctions-db-1"
+#: A file whose stat changed this close to when the stat was recorded may hide a same-timestamp
+#: edit: its stat cannot vouch for it, and it is read again (git's "racy" files).
+RACY_NS = 2_000_000_000
 
 
 def cache_dir() -> Path:

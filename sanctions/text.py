@@ -20,6 +20,8 @@ def _escaped(char: str) -> str:
 def escape(text: str, also: str = "") -> str:
     """`text` with every unsafe character (and each of `also`, e.g. tab and newline) as \\xNN or
     \\uNNNN."""
+    if UNSAFE.search(text) is None and not any(char in text for char in also):
+        return text  # the common case, without building a new string (scan() asks for every file)
     text = UNSAFE.sub(lambda m: _escaped(m.group()), text)
     for char in also:
         text = text.replace(char, _escaped(char))
