@@ -74,9 +74,7 @@ class Records(MutableMapping):
         self._items: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
-        value = self._items[key]
-        if type(value) is Packed:
-            value = self._items[key] = value.revive()
+        value = self._items[key] = self.peek(key)
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:

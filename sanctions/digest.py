@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any, NamedTuple
 
 from .models import PRIMARY_SOURCE_KINDS, EventKind, Instrument, Measure, Source
+from .record_checks import counts_as_primary
 
 Loc = tuple
 
@@ -59,8 +60,6 @@ def measure_digest(m: Measure) -> MeasureDigest:
 
 
 def source_digest(s: Source, hosts: dict | None) -> SourceDigest:
-    from .record_checks import counts_as_primary
-
     return SourceDigest(s.withdrawn is not None, s.url, s.accessed, s.kind in PRIMARY_SOURCE_KINDS,
                         counts_as_primary(s, hosts))
 

@@ -81,3 +81,14 @@ def dump(data, **options) -> str:
 
     return yaml.dump(data, Dumper=YamlDumper, **{"allow_unicode": True, "sort_keys": False, "width": 100,
                                                  **options})
+
+
+def field_paths(value, prefix=()):
+    """Every path into a YAML/JSON value (mappings by key, lists by index), the value's own () first."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from field_paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from field_paths(item, prefix + (index,))

@@ -12,7 +12,7 @@ import pytest
 
 from sanctions.files import write_atomic
 
-from conftest import REPO
+from conftest import REPO, field_paths
 
 BROKEN = """\
 schema_version: "1.0"
@@ -193,16 +193,6 @@ def test_timeline_hs_narrows_the_measures(cli):
     assert len(every.stdout.splitlines()) > len(seafood.stdout.splitlines())
 
 
-def _leaves(value, path=()):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, path + (key,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, path + (index,))
-    yield path
-
-
 def test_no_broken_field_crashes_the_rules(good_copy):
     """Every field and every value inside it, of every fixture record, broken in turn (a number, a
     placeholder, nothing, an empty list): each broken copy is reported, and the rules that run on
@@ -217,7 +207,7 @@ def test_no_broken_field_crashes_the_rules(good_copy):
     for kind in ("measures", "sources", "instruments"):
         for path in sorted((good_copy / kind).glob("*.yaml")):
             record = yaml.safe_load(path.read_text())
-            for where in {p for p in _leaves(record) if p}:
+            for where in {p for p in field_paths(record) if p}:
                 for bad in (12345, "TODO", None, []):
                     variant = copy.deepcopy(record)
                     node = variant

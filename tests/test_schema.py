@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import ValidationError
 
-from conftest import GOOD, REPO
+from conftest import GOOD, REPO, field_paths
 from sanctions import schema
 from sanctions.dataset import FOLDER_SCHEMA
 from sanctions.io import read_document
@@ -151,20 +151,10 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _paths(doc, prefix=()):
-    yield prefix
-    if isinstance(doc, dict):
-        for key, value in doc.items():
-            yield from _paths(value, prefix + (key,))
-    elif isinstance(doc, list):
-        for index, value in enumerate(doc):
-            yield from _paths(value, prefix + (index,))
-
-
 @st.composite
 def mutated(draw, name):
     doc = copy.deepcopy(draw(from_schema(generator_schema(name))))
-    paths = [p for p in _paths(doc) if p]
+    paths = [p for p in field_paths(doc) if p]
     if not paths:
         return doc
     path = draw(st.sampled_from(paths))
