@@ -255,9 +255,9 @@ def _build(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.
 def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.DuckDBPyConnection:
     from . import db
     from .flat_tables import row_batches
-    from .validate import load_valid
+    from .validate import load_released
 
-    dataset = load_valid(root).released()
+    dataset = load_released(root)
     files = {rel: list(entry) for rel, entry in dataset.read.items()}
     key = key_of(files)
     path = directory / f"{ident}-{key}.duckdb"

@@ -19,7 +19,7 @@ import pickle
 import zlib
 from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from pathlib import Path
@@ -234,7 +234,11 @@ def _read_all(files: list[DataFile], context: Context) -> Iterator[Loaded]:
         yield from map(work, files)
         return
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-        yield from pool.map(work, files, chunksize=256)
+        try:
+            yield from pool.map(work, files, chunksize=256)
+        except BaseException:  # Ctrl-C: what is not started yet never will be
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: Context) -> Iterator[Loaded]:
@@ -256,9 +260,9 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
                 model = SINGLE_FILE_MODELS[data_file.kind] if single else RECORD_KINDS[data_file.kind]
                 reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), Packed(fact.record, model),
                                        fact.id, fact.digest)
-    fresh = _read_all([f for i, f in enumerate(files) if i not in reused], context)
-    for index in range(len(files)):
-        yield reused[index] if index in reused else next(fresh)
+    with closing(_read_all([f for i, f in enumerate(files) if i not in reused], context)) as fresh:
+        for index in range(len(files)):
+            yield reused[index] if index in reused else next(fresh)
 
 
 def load_dataset(root: Path, extra: list[Path] | None = None, reuse: bool = True,
@@ -312,17 +316,18 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
     singles = [f for f in files if f.kind not in RECORD_KINDS and f.rel in own]
     context = Context(today)
     for batch in (singles, [f for f in files if f.kind in RECORD_KINDS or f.rel not in own]):
-        for loaded in _load_all(batch, facts, root, context):
-            _register(dataset, loaded, problems)
-            rel, doc, read = loaded.file.rel, loaded.doc, loaded.read
-            if read and rel in own:  # what the dataset's own files held, for the cache key
-                dataset.read[rel] = read
-                if facts is not None and loaded.record is not None and doc.moved is None and not doc.problems:
-                    valid_alone.append(rel)
-                    if rel not in facts.served:  # read this time: remember it
-                        single = loaded.file.kind not in RECORD_KINDS
-                        facts.put(rel, tuple(read[:4]), read[4], loaded.id, loaded.record.data,
-                                  loaded.digest, "" if single else context.key, today)
+        with closing(_load_all(batch, facts, root, context)) as loads:  # (stopped: workers too)
+            for loaded in loads:
+                _register(dataset, loaded, problems)
+                rel, doc, read = loaded.file.rel, loaded.doc, loaded.read
+                if read and rel in own:  # what the dataset's own files held, for the cache key
+                    dataset.read[rel] = read
+                    if facts is not None and loaded.record is not None and doc.moved is None and not doc.problems:
+                        valid_alone.append(rel)
+                        if rel not in facts.served:  # read this time: remember it
+                            single = loaded.file.kind not in RECORD_KINDS
+                            facts.put(rel, tuple(read[:4]), read[4], loaded.id, loaded.record.data,
+                                      loaded.digest, "" if single else context.key, today)
         if batch is singles:
             context = Context.of(today, dataset.authorities, dataset.sectors,
                                  dataset.official_hosts if "official_hosts" in dataset.single_documents else None,

@@ -22,6 +22,16 @@ class SanctionsError(Exception):
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
 
+    def __reduce__(self):  # intact across processes, whatever a subclass's __init__ takes
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[SanctionsError], args: tuple, state: dict) -> SanctionsError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class UsageError(SanctionsError):
     """Bad arguments: an unknown code, a malformed date, a missing file. Exit code 2."""

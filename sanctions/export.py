@@ -308,7 +308,7 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
 
     from . import db
     from .flat_tables import row_batches
-    from .validate import load_valid
+    from .validate import load_released
 
     root = Path(root)
     formats = [f for f in ExportFormat if f in set(formats)] or list(ExportFormat)
@@ -319,7 +319,7 @@ def export(root: Path, out: Path, formats: Sequence[ExportFormat] = tuple(Export
     created = now or dt.datetime.now(dt.timezone.utc)
 
     progress("reading the dataset")
-    dataset = load_valid(root).released()
+    dataset = load_released(root)
     content_hash = "sha256:" + content_hash_of(dataset.read)
     work = out.parent / f".{out.name}.export-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work.mkdir()

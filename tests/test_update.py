@@ -5,6 +5,7 @@ withdrawal, a changed source that others cite, and a deleted record."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -12,7 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctions import cache, db, update as update_module
+from sanctions import cache, db, update as update_module, validate
+from sanctions.errors import DataError, Problem, UsageError
+from sanctions.fmt import Refused
+from sanctions.plot import MissingExtra
 from sanctions.files import default_data_dir
 from sanctions.flat_tables import build_rows
 from sanctions.validate import load_valid
@@ -42,6 +46,27 @@ def updates(monkeypatch) -> list[bool]:
 
     monkeypatch.setattr(update_module, "update", recording)
     return seen
+
+
+@pytest.fixture(params=["in this process", "in a child process"])
+def apart(request, monkeypatch, tmp_path) -> Path | None:
+    """Builds validate in this process, or in a child (validate.load_released, as a large dataset
+    does); then the file returned names the child process's ID."""
+    if request.param == "in this process":
+        return None
+    monkeypatch.setattr(validate, "APART_FROM", 0)
+    mark = tmp_path / "child-pid"
+    monkeypatch.setenv("TEST_CHILD_PID_FILE", str(mark))
+    monkeypatch.setattr(validate, "_released", _marking)
+    return mark
+
+
+def _marking(root: Path):  # (by name: the child is handed it pickled)
+    Path(os.environ["TEST_CHILD_PID_FILE"]).write_text(str(os.getpid()))
+    return _released(root)
+
+
+_released = validate._released
 
 
 def contents(con) -> dict:
@@ -84,9 +109,11 @@ def check(root, tmp_path):
         con.close()
 
 
-def test_updates_in_place_equal_a_build_from_nothing(data, tmp_path, updates):
+def test_updates_in_place_equal_a_build_from_nothing(data, tmp_path, updates, apart):
     cache.connect(data).close()
     assert updates == [False] or updates == []  # the first build: nothing to update
+    if apart is not None:
+        assert int(apart.read_text()) != os.getpid()
     measures = data / "measures"
     edit(measures / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
     check(data, tmp_path)
@@ -103,6 +130,29 @@ def test_updates_in_place_equal_a_build_from_nothing(data, tmp_path, updates):
     new.unlink()
     check(data, tmp_path)
     assert updates[-5:] == [True] * 5
+
+
+def test_invalid_data_found_in_a_child_process_is_reported_whole(data, apart):
+    edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-02-30")
+    edit(data / "measures" / "nz-2022-seafood-import-ban.yaml", "authority: NZ", "authority: Nowhere")
+    with pytest.raises(DataError) as found:
+        cache.connect(data)
+    with pytest.raises(DataError) as here:
+        load_valid(data)
+    assert found.value.problems == here.value.problems and len(here.value.problems) >= 2
+    assert str(found.value) == str(here.value) and found.value.hint == here.value.hint
+    if apart is not None:
+        assert int(apart.read_text()) != os.getpid()
+
+
+@pytest.mark.parametrize("error", [
+    DataError([Problem("measures/a.yaml", 3, 1, "id", "duplicate-id", "id 'a' is already used")]),
+    UsageError("no such file: x", hint="name YAML files"), Refused("a.yaml", 1, 2, "not a mapping"),
+    MissingExtra()], ids=type)
+def test_errors_cross_from_a_child_process_intact(error):
+    """Whatever a subclass's constructor takes (a child's error is pickled to its parent)."""
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), again.args, again.__dict__, str(again)) == (type(error), error.args, error.__dict__, str(error))
 
 
 def test_a_vocabulary_change_is_a_full_build(data, tmp_path, updates):
@@ -126,9 +176,10 @@ def test_a_failed_update_falls_back_to_a_full_build(data, tmp_path, monkeypatch,
     assert leftovers == []
 
 
-def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path):
-    """Records' rows go in `size` at a time (links and amendments, which may refer to later
-    batches, after all), each record revived for its part: the same database, row for row and in
+@pytest.mark.parametrize("rows, step", [(1, 3), (40, 2)])  # a part per step; steps gathered
+def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path, rows, step):
+    """Records' rows go in a part at a time (links and amendments, which may refer to later
+    parts, after all), each record revived for its part: the same database, row for row and in
     the same order."""
     from sanctions.flat_tables import LATE, row_batches
 
@@ -137,7 +188,7 @@ def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path):
     assert any(m.links for m in dataset.measures.values())
     one, parts = tmp_path / "one.duckdb", tmp_path / "parts.duckdb"
     db.build(one, [build_rows(dataset)], "k")
-    db.build(parts, row_batches(load_valid(data).released(), size=3), "k")  # (all a build needs)
+    db.build(parts, row_batches(load_valid(data).released(), rows=rows, step=step), "k")  # (all a build needs)
     tables = {}
     for path in (one, parts):
         con = duckdb.connect(str(path), read_only=True)

@@ -206,3 +206,71 @@ def test_dates_are_exactly_yyyy_mm_dd_and_messages_say_what_is_wrong(cli, good_c
                                              f"{{kind: announced, date: {written},"))
     result = cli("validate", "--data", good_copy)
     assert result.stdout.splitlines() == [f"{path}:15:23: events[0].date: {message}"]  # nothing else
+
+
+# --- validation in a child process (validate.load_released, for builds of large datasets) -------
+
+
+def _fails(value):
+    raise ValueError(f"bad {value}")
+
+
+def _sleeps_with_a_worker(mark):
+    """Records its own and a worker's process IDs, then waits (to be stopped)."""
+    import multiprocessing
+    import os
+    import time
+    from pathlib import Path
+
+    worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+    worker.start()
+    Path(mark).write_text(f"{os.getpid()} {worker.pid}")
+    time.sleep(60)
+
+
+def test_a_child_s_result_and_error_come_back_as_if_here():
+    from sanctions.validate import ChildTraceback, _in_child
+
+    assert _in_child(pow, 2, 10) == 1024
+    with pytest.raises(ValueError, match="bad 3") as raised:
+        _in_child(_fails, 3)
+    assert isinstance(raised.value.__cause__, ChildTraceback)  # shown by --debug
+    assert "_fails" in str(raised.value.__cause__)
+
+
+def test_an_interrupted_parent_stops_the_child_and_its_workers(tmp_path):
+    import os
+    import signal
+    import time
+
+    from sanctions.validate import _in_child
+
+    mark = tmp_path / "pids"
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 2.0)
+        with pytest.raises(KeyboardInterrupt):
+            _in_child(_sleeps_with_a_worker, str(mark))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    for pid in map(int, mark.read_text().split()):  # the child, and its worker
+        for _ in range(100):
+            if not _running(pid):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"process {pid} is still running")
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan may wait a while for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
