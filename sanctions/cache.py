@@ -255,26 +255,55 @@ def _build(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.
 def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -> duckdb.DuckDBPyConnection:
     from . import db
     from .flat_tables import row_batches
-    from .validate import load_released
+    from .validate import apart_if_large, load_released
 
-    dataset = load_released(root)
-    files = {rel: list(entry) for rel, entry in dataset.read.items()}
-    key = key_of(files)
+    # Validated, and updated in place when it can be, where the validation ran (validate.py: a
+    # child process for a large dataset, which then hands back the records only for a full build).
+    key, dataset = apart_if_large(root, _update_or_release, root, directory, ident, index_path)
     path = directory / f"{ident}-{key}.duckdb"
-    tmp = directory / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if not _updated(directory, ident, index_path, tmp, dataset, key):
+    if dataset is not None:
+        tmp = _tmp_for(path)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
             db.build(tmp, row_batches(dataset), key)
-        os.replace(tmp, path)
-        Index.of(key, root, files, _db_stat(path), time.time_ns()).write(index_path)
-    except (OSError, duckdb.Error):
-        _remove(tmp)
-        return _private_copy(row_batches(dataset), key)
+            os.replace(tmp, path)
+            Index.of(key, root, _entries(dataset), _db_stat(path), time.time_ns()).write(index_path)
+        except (OSError, duckdb.Error):
+            _remove(tmp)
+            return _private_copy(row_batches(dataset), key)
     _prune(directory, keep=path)
     # Not checked against the index: another process may have put the same database in place.
     con = _open(path, key, None)
-    return con if con is not None else _private_copy(row_batches(dataset), key)
+    return con if con is not None else _private_copy(row_batches(dataset or load_released(root)), key)
+
+
+def _update_or_release(root: Path, directory: Path, ident: str, index_path: Path) -> tuple[str, Any]:
+    """The valid dataset's key, and None once the last build's database is updated in place and
+    indexed, or else what a full build needs (Dataset.released)."""
+    from .validate import load_valid
+
+    dataset = load_valid(root)
+    files = _entries(dataset)
+    key = key_of(files)
+    path = directory / f"{ident}-{key}.duckdb"
+    tmp = _tmp_for(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if _updated(directory, ident, index_path, tmp, dataset, key):
+            os.replace(tmp, path)
+            Index.of(key, root, files, _db_stat(path), time.time_ns()).write(index_path)
+            return key, None
+    except (OSError, duckdb.Error):
+        _remove(tmp)
+    return key, dataset.released()
+
+
+def _entries(dataset: Any) -> dict[str, Entry]:
+    return {rel: list(entry) for rel, entry in dataset.read.items()}
+
+
+def _tmp_for(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
 def _updated(directory: Path, ident: str, index_path: Path, tmp: Path, dataset: Any, key: str) -> bool:

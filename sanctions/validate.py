@@ -75,9 +75,15 @@ def load_released(root: Path) -> Dataset:
     vocabularies), or DataError. A large dataset is validated in a child process that hands back
     only that: Python keeps the heap of a validation (digests, documents, facts) after freeing it,
     which held 1.1 GB through every build at 100,000 measures, for 0.2 GB of packed records."""
+    return apart_if_large(root, _released, root)
+
+
+def apart_if_large(root: Path, function: Callable[..., Any], *args: Any) -> Any:
+    """function(*args), in a child process when the dataset at `root` is large (see
+    load_released); what it returns must be what the caller keeps."""
     if _record_files(root) < APART_FROM or "fork" not in mp.get_all_start_methods():
-        return load_valid(root).released()
-    return _in_child(_released, root)
+        return function(*args)
+    return _in_child(function, *args)
 
 
 def _released(root: Path) -> Dataset:
