@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from .digest import digest_of
 from .errors import Problem
-from .facts import Facts
+from .facts import Facts, fingerprint
 from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown, stat_of
 from .io import Document, parse_bytes
 from .models import (
@@ -126,6 +126,9 @@ class Dataset:
     invalid: int = 0
     #: rel path -> (size, mtime_ns, ctime_ns, inode, hash) of exactly the bytes parsed.
     read: dict[str, tuple[int, int, int, int, str]] = field(default_factory=dict)
+    #: What the rules across records see, fingerprinted (facts.fingerprint), when every file was
+    #: valid alone and has its facts; else None.
+    seen: str | None = None
 
     def released(self) -> Dataset:
         """The same records without what only the checks need (digests, documents): what a build
@@ -297,6 +300,7 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
     files, problems = scan(root)
     facts = Facts(root).load() if reuse else None
     valid_alone: list[str] = []
+    marks: list[bytes] = []
     own = {f.rel for f in files}
     if extra:
         base = root.resolve()
@@ -328,11 +332,14 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
                             single = loaded.file.kind not in RECORD_KINDS
                             facts.put(rel, tuple(read[:4]), read[4], loaded.id, loaded.record.data,
                                       loaded.digest, "" if single else context.key, today)
+                        marks.append(facts.known[rel].mark)
         if batch is singles:
             context = Context.of(today, dataset.authorities, dataset.sectors,
                                  dataset.official_hosts if "official_hosts" in dataset.single_documents else None,
                                  dataset.read)
     if facts is not None:
+        if not problems and len(valid_alone) == len(files):
+            dataset.seen = fingerprint(marks)
         facts.keep_only(valid_alone)
         facts.save()
     return dataset, problems

@@ -9,7 +9,9 @@ same-timestamp edit could hide is read again), the vocabularies are those it was
 and the day is the day of its check or later (record_checks.py says why later is safe).
 The facts of a dataset folder are split into shards by file name, so that one edit rewrites one
 shard; each shard carries the package's code hash and is ignored under other code. The rules
-across records always run on every record, over the digests: only per-file work is reused.
+across records run over every record's digest, unless they found nothing in a dataset that gave
+exactly the same marks (file names, IDs, digests; the single files' bytes) under the same code:
+then nothing they see has changed (`found_nothing_before`).
 
 Shards are pickles in the user's private cache folder: one not owned by the user, or writable by
 others, is never loaded.
@@ -33,7 +35,7 @@ from .store import RACY_NS, cache_dir, code_hash, dataset_id
 
 SHARDS = 64
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
-_SHARD_NAME = re.compile(r"^[0-9]{2}\.pickle$")
+_SHARD_NAME = re.compile(r"^(?:[0-9]{2}\.pickle|clear)$")
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
 
 
@@ -46,6 +48,7 @@ class Fact(NamedTuple):
     context: str      # the vocabularies it was checked against (record_checks.Context.key)
     checked_on: int   # the day it was checked (ordinal): its verdict holds on that day and after
     recorded: int     # time.time_ns() when recorded
+    mark: bytes       # what the rules across records see of it (its name, ID, digest, or bytes), hashed
 
     def holds_for(self, st: Stat, context: str, today: dt.date) -> bool:
         return (st == self.stat and self.recorded - st[1] > RACY_NS and context == self.context
@@ -70,24 +73,17 @@ class Facts:
         """(Called with the collector off: see dataset.no_collection.)"""
         code = code_hash()
         for index in range(SHARDS):
-            shard = self.folder / f"{index:02d}.pickle"
-            try:
-                fd = os.open(shard, os.O_RDONLY | os.O_NOFOLLOW)
-            except OSError:
+            handle = _open_own(self.folder / f"{index:02d}.pickle")
+            if handle is None:
                 continue
             try:
-                st = os.fstat(fd)
-                if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                    continue  # not ours alone: never unpickled
-                with os.fdopen(os.dup(fd), "rb") as handle:
+                with handle:
                     stored_code, facts = pickle.load(handle)
                 if stored_code == code and isinstance(facts, dict):
                     self.known.update(facts)
                     self._shards[index] = facts
             except Exception:  # a damaged or foreign shard: as if absent
                 self._dirty.add(index)
-            finally:
-                os.close(fd)
         return self
 
     def get(self, rel: str, st: Stat, context: str, today: dt.date) -> Fact | None:
@@ -99,7 +95,9 @@ class Facts:
 
     def put(self, rel: str, st: Stat, content_hash: str, record_id: str | None, record: bytes,
             digest: Any, context: str, today: dt.date) -> None:
-        fact = Fact(st, content_hash, record_id, record, digest, context, today.toordinal(), time.time_ns())
+        seen = repr((rel, record_id, digest) if digest is not None else (rel, content_hash))  # (a pickle
+        mark = hashlib.blake2b(seen.encode("utf-8", "surrogatepass"), digest_size=16).digest()  # can vary)
+        fact = Fact(st, content_hash, record_id, record, digest, context, today.toordinal(), time.time_ns(), mark)
         self.known[rel] = self._shards[_shard(rel)][rel] = fact
         self._dirty.add(_shard(rel))
 
@@ -128,6 +126,45 @@ class Facts:
             return
         self._dirty.clear()
         _prune(self.folder.parent, keep=self.folder)
+
+
+def _open_own(path: Path) -> Any:
+    """The file opened for reading, if it is ours alone (else None: never unpickled nor trusted)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def fingerprint(marks: list[bytes]) -> str:
+    """What the rules across records see of a whole dataset: every file's mark, in the dataset's
+    order, hashed (128 bits each: two versions of a file with one mark cannot be made)."""
+    return hashlib.blake2b(b"".join(marks), digest_size=16).hexdigest()
+
+
+def found_nothing_before(root: Path, seen: str) -> bool:
+    """Whether the rules across records found nothing in a dataset they saw exactly so, under this
+    code: their outcome is a function of what they see, so they need not run again."""
+    handle = _open_own(Facts(root).folder / "clear")
+    if handle is None:
+        return False
+    with handle:
+        return handle.read() == f"{code_hash()} {seen}".encode("ascii")
+
+
+def remember_found_nothing(root: Path, seen: str) -> None:
+    folder = Facts(root).folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic_bytes(folder / "clear", f"{code_hash()} {seen}".encode("ascii"))
+        os.chmod(folder / "clear", 0o600)
+    except OSError:
+        pass
 
 
 def _prune(directory: Path, keep: Path) -> None:

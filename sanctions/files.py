@@ -217,13 +217,22 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
         except OSError as exc:
             problems.append(_problem(directory, "unreadable", f"cannot list the folder: {exc.strerror}"))
             continue
+        # One test of every name at once: then each name needs only its own (0.4 s at 200,000 files).
+        unsafe = escape(joined := "\0".join(e.name for e in listed), also="\t\n") != joined
         for entry in listed:
             name = entry.name  # (string tests, not a Path per entry: a second at 200,000 files)
             if name.startswith("."):
                 continue
-            if escape(name, also="\t\n") != name:
+            if unsafe and escape(name, also="\t\n") != name:
                 problems.append(_problem(Path(entry.path), "bad-file-name",
                                          "the file name holds control characters: rename the file"))
+                continue
+            if name.endswith(".yaml") and entry.is_file(follow_symlinks=False):  # a regular file
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    st = None  # reported when read
+                files.append(DataFile(folder, entry.path, f"{folder}/{name}", st))
                 continue
             suffix = split_suffix(name)[1]
             if entry.is_symlink():
@@ -234,18 +243,11 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
             elif suffix.lower() in (".yaml", ".yml", ".json") and suffix != ".yaml":
                 problems.append(_problem(Path(entry.path), "unexpected-file",
                                          f"not read: records are '<id>.yaml' files directly in {folder}/"))
-            elif suffix == ".yaml":
-                if entry.is_file(follow_symlinks=False):
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        st = None  # reported when read
-                    files.append(DataFile(folder, entry.path, f"{folder}/{name}", st))
-                else:
-                    try:
-                        problems.append(_not_regular(Path(entry.path), entry.stat(follow_symlinks=False).st_mode))
-                    except OSError as exc:
-                        problems.append(_problem(Path(entry.path), "unreadable", f"cannot read: {exc.strerror}"))
+            elif suffix == ".yaml":  # (not a regular file: a FIFO, a device, a socket)
+                try:
+                    problems.append(_not_regular(Path(entry.path), entry.stat(follow_symlinks=False).st_mode))
+                except OSError as exc:
+                    problems.append(_problem(Path(entry.path), "unreadable", f"cannot read: {exc.strerror}"))
     for name, relative in SINGLE_FILES.items():
         path = root / relative
         try:

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from . import db
+from .limits import BUILD_MEMORY
 from .dataset import Dataset
 from .files import RECORD_FOLDERS
 from .flat_tables import TABLE, TABLES, build_rows
@@ -90,7 +91,7 @@ def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str
     if changed is None or len(changed) > MAX_SHARE * max(total, 1):
         return False
     shutil.copyfile(old_path, new_path)
-    con = duckdb.connect(str(new_path))
+    con = duckdb.connect(str(new_path), config={"memory_limit": BUILD_MEMORY})
     try:
         con.execute("CREATE TEMP TABLE redo (kind VARCHAR, id VARCHAR)")
         con.executemany("INSERT INTO redo VALUES (?, ?)", sorted(changed))

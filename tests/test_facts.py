@@ -133,7 +133,7 @@ def test_a_shard_that_is_damaged_or_not_ours_alone_is_never_used(data, monkeypat
         elif damage == "group-writable":
             shard.chmod(0o620)
     if damage == "foreign":
-        monkeypatch.setattr(facts_module.os, "getuid", lambda: os.getuid() + 1)
+        monkeypatch.setattr(facts_module.os, "getuid", lambda uid=os.getuid(): uid + 1)
     seen = reads(monkeypatch)
     assert snapshot(data, reuse=True) == snapshot(data, reuse=False)
     assert len(seen) > 300
@@ -193,3 +193,53 @@ def test_unchanged_records_are_not_revived_to_validate(data, monkeypatch):
         assert all(type(v) is dataset_module.Packed for v in records._items.values())
         some = next(iter(records))
         assert records[some].id == some and type(records._items[some]) is not dataset_module.Packed
+
+
+def rule_runs(monkeypatch) -> list[int]:
+    """How many times the rules across records ran, from now on."""
+    from sanctions import validate as validate_module
+
+    runs: list[int] = []
+    real = validate_module.run_checks
+
+    def counting(ds):
+        runs.append(1)
+        return real(ds)
+
+    monkeypatch.setattr(validate_module, "run_checks", counting)
+    return runs
+
+
+def test_the_rules_across_records_do_not_run_again_on_what_they_saw_before(data, monkeypatch):
+    """Their outcome is a function of the digests, IDs and single files: an edit that changes none
+    (a comment, a title) reuses 'nothing found'; one that changes a digest runs them again."""
+    runs = rule_runs(monkeypatch)
+    assert validate(data).problems == [] and len(runs) == 1
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    text = measure.read_text()
+    measure.write_text(text.replace("title: ", "title: The ", 1) + "# a comment\n")
+    age(data, measure)
+    assert validate(data).problems == [] and len(runs) == 1
+    cited = next(line for line in text.splitlines() if "source: " in line).split("source: ")[1].strip()
+    measure.write_text(text.replace(f"source: {cited}", "source: no-such-source", 1))
+    age(data, measure)
+    problems = validate(data).problems
+    assert len(runs) == 2 and "unknown-source" in {p.code for p in problems}
+    measure.write_text(text)
+    age(data, measure)
+    assert validate(data).problems == [] and len(runs) == 2  # as first seen: found nothing then
+
+
+@pytest.mark.parametrize("why", ["other code", "group-writable", "foreign"])
+def test_nothing_found_before_is_not_trusted_under_other_code_or_from_another_user(data, monkeypatch, why):
+    assert validate(data).problems == []
+    clear = facts_module.Facts(data).folder / "clear"
+    assert clear.exists()
+    if why == "other code":
+        monkeypatch.setattr(facts_module, "code_hash", lambda: "another version of the package")
+    elif why == "group-writable":
+        clear.chmod(0o620)
+    else:
+        monkeypatch.setattr(facts_module.os, "getuid", lambda uid=os.getuid(): uid + 1)
+    runs = rule_runs(monkeypatch)
+    assert validate(data).problems == [] and len(runs) == 1
