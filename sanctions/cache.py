@@ -282,7 +282,7 @@ def _update_or_release(root: Path, directory: Path, ident: str, index_path: Path
     indexed, or else what a full build needs (Dataset.released)."""
     from .validate import load_valid
 
-    dataset = load_valid(root)
+    dataset = load_valid(root).released()  # (what the checks alone needed, freed for the update)
     files = _entries(dataset)
     key = key_of(files)
     path = directory / f"{ident}-{key}.duckdb"
@@ -295,7 +295,7 @@ def _update_or_release(root: Path, directory: Path, ident: str, index_path: Path
             return key, None
     except (OSError, duckdb.Error):
         _remove(tmp)
-    return key, dataset.released()
+    return key, dataset
 
 
 def _entries(dataset: Any) -> dict[str, Entry]:

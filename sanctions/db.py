@@ -71,25 +71,22 @@ def _view_comments(views: tuple[str, ...] | None = None) -> str:
                       for column, doc in docs.items())
 
 
-def rebuild_summary(con: duckdb.DuckDBPyConnection) -> None:
-    """measure_summary again, from the tables as they are now (after an update in place)."""
-    con.execute("DROP TABLE measure_summary")
-    con.execute(SUMMARY)
-    con.execute(_view_comments(("measure_summary",)))
-
-
-SUMMARY = f"""
-CREATE TABLE measure_summary AS
+def _summary(only: str = "") -> str:
+    """The rows of measure_summary; with `only` (an SQL test of a measure ID, e.g. "IN (...)"),
+    those of these measures alone, each table read only for them."""
+    where, also = (f"WHERE measure_id {only}", f"AND m.id {only}") if only else ("", "")
+    return f"""
 WITH
   first_dates AS (SELECT measure_id,
     {_FIRST_DATES}
-    FROM events GROUP BY measure_id),
+    FROM events {where} GROUP BY measure_id),
   target_codes AS (SELECT measure_id, list(DISTINCT code ORDER BY code) AS targets
-                   FROM targets GROUP BY measure_id),
+                   FROM targets {where} GROUP BY measure_id),
   sector_codes AS (SELECT measure_id, list(sector ORDER BY sector) AS sectors
-                   FROM measure_sectors GROUP BY measure_id),
+                   FROM measure_sectors {where} GROUP BY measure_id),
   undated AS (SELECT u.measure_id, list(u.kind ORDER BY k.rank) AS undated_events
-              FROM undated_events u JOIN event_kinds k ON k.code = u.kind GROUP BY u.measure_id)
+              FROM undated_events u JOIN event_kinds k ON k.code = u.kind {where.replace("measure_id", "u.measure_id")}
+              GROUP BY u.measure_id)
 SELECT m.id, m.title, m.authority, t.targets, m.type, m.category, s.sectors,
        {", ".join(f"d.{k}" for k in EVENT_KINDS)}, coalesce(u.undated_events, []) AS undated_events
 FROM measures m
@@ -97,8 +94,18 @@ LEFT JOIN undated u ON u.measure_id = m.id
 LEFT JOIN first_dates d ON d.measure_id = m.id
 LEFT JOIN target_codes t ON t.measure_id = m.id
 LEFT JOIN sector_codes s ON s.measure_id = m.id
-WHERE m.withdrawn IS NULL
-ORDER BY m.id;
+WHERE m.withdrawn IS NULL {also}
+ORDER BY m.id"""
+
+
+def update_summary(con: duckdb.DuckDBPyConnection, only: str) -> None:
+    """measure_summary's rows for the measures whose IDs pass `only` (after an update in place)."""
+    con.execute(f"DELETE FROM measure_summary WHERE id {only}")
+    con.execute(f"INSERT INTO measure_summary {_summary(only)}")
+
+
+SUMMARY = f"""
+CREATE TABLE measure_summary AS {_summary()};
 COMMENT ON TABLE measure_summary IS 'Built once: one row per current measure with its targets, sectors, first date of each kind of event and undated events (measure_overview adds the status today).';
 """
 
@@ -189,6 +196,17 @@ def ddl(table: Any, type_of: Any = lambda column: column.type) -> str:
 
 
 CHUNK = 20_000  # rows converted to a DataFrame at a time
+
+
+FEW = 2_000  # rows that an update in place inserts directly: pandas, and its memory, not loaded
+
+
+def insert_few(con: duckdb.DuckDBPyConnection, table: Any, table_rows: list[tuple]) -> None:
+    """Rows into a table, directly: for a few rows, quicker than loading pandas."""
+    if len(table_rows) > FEW:
+        insert(con, table, table_rows)
+    elif table_rows:
+        con.executemany(f"INSERT INTO {table.name} VALUES ({', '.join('?' * len(table.columns))})", table_rows)
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: Any, table_rows: list[tuple]) -> None:

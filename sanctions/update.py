@@ -5,7 +5,8 @@ citation's record). The records to redo are those whose files changed, were adde
 and, until nothing more is found, the records whose rows refer to a redone record's rows (a
 measure citing a changed source, a measure linking to a changed measure): their rows are deleted,
 children first, and built again from the validated dataset, parents first, so that every foreign
-key holds at every step. Then the table built from the others (measure_summary) is rebuilt. The
+key holds at every step. Then the rows of the table built from the others (measure_summary) are
+made again for the measures redone. The
 update works on a copy of the old database file; anything unexpected means a full build instead.
 A change to a single file (vocabularies, coverage) always means a full build.
 """
@@ -105,8 +106,8 @@ def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str
         rows = build_rows(_part(dataset, redo))
         for table in TABLES:  # parents first
             if table.name in OWNER:
-                db.insert(con, TABLE[table.name], rows[table.name])
-        db.rebuild_summary(con)
+                db.insert_few(con, TABLE[table.name], rows[table.name])
+        db.update_summary(con, "IN (SELECT id FROM redo WHERE kind = 'measures')")
         con.execute("UPDATE dataset_meta SET key = ?", [key])
         con.execute("CHECKPOINT")
     except (_FullBuild, duckdb.Error):

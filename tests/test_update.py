@@ -169,7 +169,7 @@ def test_a_failed_update_falls_back_to_a_full_build(data, tmp_path, monkeypatch,
     def broken(con, *args):
         raise duckdb.Error("simulated")
 
-    monkeypatch.setattr(update_module.db, "rebuild_summary", broken)
+    monkeypatch.setattr(update_module.db, "update_summary", broken)
     edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
     check(data, tmp_path)
     assert updates()[-1] is False
