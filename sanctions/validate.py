@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 import os
-import signal
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .apart import in_child
 from .checks import run_checks
 from .dataset import PARALLEL_FROM, Dataset, load_dataset, no_collection
-from .files import RECORD_FOLDERS, shown
+from .errors import DataError, Problem, UsageError
 from .facts import found_nothing_before, remember_found_nothing
-from .errors import DataError, Problem, SanctionsError, UsageError
+from .files import RECORD_FOLDERS, shown
 
 
 @dataclass
@@ -97,7 +96,7 @@ def apart_if_large(root: Path, function: Callable[..., Any], *args: Any) -> Any:
     load_released); what it returns must be what the caller keeps."""
     if _record_files(root) < APART_FROM or "fork" not in mp.get_all_start_methods():
         return function(*args)
-    return _in_child(function, *args)
+    return in_child(function, *args)
 
 
 def _released(root: Path) -> Dataset:
@@ -112,58 +111,3 @@ def _record_files(root: Path) -> int:
         except OSError:
             pass
     return count
-
-
-class ChildTraceback(Exception):
-    """Where a child process failed (shown by --debug, as the cause of its error)."""
-
-
-def _in_child(function: Callable[..., Any], *args: Any) -> Any:
-    """function(*args) in a forked child process: its result, or its error raised here. Stopped
-    here (Ctrl-C reaches only this process: the child has its own group), it is stopped too."""
-    context = mp.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_run, args=(send, function, args), name="sanctions-validate")
-    child.start()
-    send.close()
-    try:
-        ok, value, where = receive.recv()
-    except EOFError:
-        child.join()
-        raise SanctionsError(f"validation stopped: its process ended with code {child.exitcode}",
-                             hint="run `sanctions validate` to see why") from None
-    except BaseException:
-        _stop(child)
-        raise
-    finally:
-        receive.close()
-    child.join()
-    if ok:
-        return value
-    raise value from ChildTraceback(where)
-
-
-def _run(send: Any, function: Callable[..., Any], args: tuple) -> None:
-    os.setpgrp()  # its own group (with its workers): the parent can stop them all at once
-    try:
-        outcome = (True, function(*args), "")
-    except BaseException as exc:  # (KeyboardInterrupt too: the parent decides)
-        outcome = (False, exc, traceback.format_exc())
-    try:
-        send.send(outcome)
-    except OSError:
-        pass  # the parent is gone
-    send.close()
-
-
-def _stop(child: Any) -> None:
-    """The child and its workers ended at once: what they did is lost, and they write nothing
-    but the facts, atomically (a stopped validation costs only speed next time)."""
-    for signum, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, None)):
-        try:
-            os.killpg(child.pid, signum)
-        except OSError:
-            pass
-        child.join(wait)
-        if not child.is_alive():
-            return

@@ -58,7 +58,7 @@ def apart(request, monkeypatch, tmp_path) -> Path | None:
         return None
     monkeypatch.setattr(validate, "APART_FROM", 0)
     mark = tmp_path / "child-pid"
-    real = validate._in_child
+    real = validate.in_child
 
     def marked(function, *args):
         def marking(*inner):
@@ -66,7 +66,7 @@ def apart(request, monkeypatch, tmp_path) -> Path | None:
             return function(*inner)
         return real(marking, *args)
 
-    monkeypatch.setattr(validate, "_in_child", marked)
+    monkeypatch.setattr(validate, "in_child", marked)
     return mark
 
 

@@ -208,7 +208,7 @@ def test_dates_are_exactly_yyyy_mm_dd_and_messages_say_what_is_wrong(cli, good_c
     assert result.stdout.splitlines() == [f"{path}:15:23: events[0].date: {message}"]  # nothing else
 
 
-# --- validation in a child process (validate.load_released, for builds of large datasets) -------
+# --- work in a child process (apart.py: validate.load_released, for builds of large datasets) -----
 
 
 def _fails(value):
@@ -229,11 +229,11 @@ def _sleeps_with_a_worker(mark):
 
 
 def test_a_child_s_result_and_error_come_back_as_if_here():
-    from sanctions.validate import ChildTraceback, _in_child
+    from sanctions.apart import ChildTraceback, in_child
 
-    assert _in_child(pow, 2, 10) == 1024
+    assert in_child(pow, 2, 10) == 1024
     with pytest.raises(ValueError, match="bad 3") as raised:
-        _in_child(_fails, 3)
+        in_child(_fails, 3)
     assert isinstance(raised.value.__cause__, ChildTraceback)  # shown by --debug
     assert "_fails" in str(raised.value.__cause__)
 
@@ -243,7 +243,7 @@ def test_an_interrupted_parent_stops_the_child_and_its_workers(tmp_path):
     import signal
     import time
 
-    from sanctions.validate import _in_child
+    from sanctions.apart import in_child
 
     mark = tmp_path / "pids"
 
@@ -254,7 +254,7 @@ def test_an_interrupted_parent_stops_the_child_and_its_workers(tmp_path):
     try:
         signal.setitimer(signal.ITIMER_REAL, 2.0)
         with pytest.raises(KeyboardInterrupt):
-            _in_child(_sleeps_with_a_worker, str(mark))
+            in_child(_sleeps_with_a_worker, str(mark))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
