@@ -218,7 +218,7 @@ def scan(root: Path) -> tuple[list[DataFile], list[Problem]]:
             problems.append(_problem(directory, "unreadable", f"cannot list the folder: {exc.strerror}"))
             continue
         # One test of every name at once: then each name needs only its own (0.4 s at 200,000 files).
-        unsafe = escape(joined := "\0".join(e.name for e in listed), also="\t\n") != joined
+        unsafe = escape(joined := "/".join(e.name for e in listed), also="\t\n") != joined  # ("/": in no name)
         for entry in listed:
             name = entry.name  # (string tests, not a Path per entry: a second at 200,000 files)
             if name.startswith("."):

@@ -86,6 +86,23 @@ def test_a_file_name_holding_a_newline_is_one_escaped_line(cli, good_copy):
         "characters: rename the file"]
 
 
+def test_the_names_of_a_clean_folder_are_tested_at_once(good_copy, monkeypatch):
+    """One test for all the names of a folder without control characters, not one per name."""
+    from sanctions import files
+
+    calls: list[str] = []
+    real = files.escape
+
+    def counting(text, also=""):
+        calls.append(text)
+        return real(text, also)
+
+    monkeypatch.setattr(files, "escape", counting)
+    listed, problems = files.scan(good_copy)
+    assert len(listed) > 10 and problems == []
+    assert len(calls) == len(files.RECORD_FOLDERS)
+
+
 @pytest.mark.parametrize("value", ['"\\e[31mred"', '"nul\\0"', '"\\u202Eevil"', '"bell\\a"'])
 def test_control_characters_and_bidi_overrides_are_refused(cli, good_copy, value):
     path = good_copy / "measures" / "us-2022-seafood-import-ban.yaml"
