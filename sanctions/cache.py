@@ -257,8 +257,8 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
     from .flat_tables import row_batches
     from .validate import apart_if_large, load_released
 
-    # Validated, and updated in place when it can be, where the validation ran (validate.py: a
-    # child process for a large dataset, which then hands back the records only for a full build).
+    # Validated, and updated in place when it can be, where the validation ran (a child process
+    # for a large dataset: validate.apart_if_large), which hands back records only for a full build.
     key, dataset = apart_if_large(root, _update_or_release, root, directory, ident, index_path)
     path = directory / f"{ident}-{key}.duckdb"
     if dataset is not None:
