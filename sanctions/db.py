@@ -74,18 +74,20 @@ def _view_comments(views: tuple[str, ...] | None = None) -> str:
 def _summary(only: str = "") -> str:
     """The rows of measure_summary; with `only` (an SQL test of a measure ID, e.g. "IN (...)"),
     those of these measures alone, each table read only for them."""
-    where, also = (f"WHERE measure_id {only}", f"AND m.id {only}") if only else ("", "")
+    def where(column: str, word: str = "WHERE") -> str:
+        return f"{word} {column} {only}" if only else ""
+
     return f"""
 WITH
   first_dates AS (SELECT measure_id,
     {_FIRST_DATES}
-    FROM events {where} GROUP BY measure_id),
+    FROM events {where('measure_id')} GROUP BY measure_id),
   target_codes AS (SELECT measure_id, list(DISTINCT code ORDER BY code) AS targets
-                   FROM targets {where} GROUP BY measure_id),
+                   FROM targets {where('measure_id')} GROUP BY measure_id),
   sector_codes AS (SELECT measure_id, list(sector ORDER BY sector) AS sectors
-                   FROM measure_sectors {where} GROUP BY measure_id),
+                   FROM measure_sectors {where('measure_id')} GROUP BY measure_id),
   undated AS (SELECT u.measure_id, list(u.kind ORDER BY k.rank) AS undated_events
-              FROM undated_events u JOIN event_kinds k ON k.code = u.kind {where.replace("measure_id", "u.measure_id")}
+              FROM undated_events u JOIN event_kinds k ON k.code = u.kind {where('u.measure_id')}
               GROUP BY u.measure_id)
 SELECT m.id, m.title, m.authority, t.targets, m.type, m.category, s.sectors,
        {", ".join(f"d.{k}" for k in EVENT_KINDS)}, coalesce(u.undated_events, []) AS undated_events
@@ -94,7 +96,7 @@ LEFT JOIN undated u ON u.measure_id = m.id
 LEFT JOIN first_dates d ON d.measure_id = m.id
 LEFT JOIN target_codes t ON t.measure_id = m.id
 LEFT JOIN sector_codes s ON s.measure_id = m.id
-WHERE m.withdrawn IS NULL {also}
+WHERE m.withdrawn IS NULL {where('m.id', 'AND')}
 ORDER BY m.id"""
 
 

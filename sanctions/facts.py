@@ -35,7 +35,7 @@ from .store import RACY_NS, cache_dir, code_hash, dataset_id
 
 SHARDS = 64
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
-_SHARD_NAME = re.compile(r"^(?:[0-9]{2}\.pickle|clear)$")
+_OWN_FILE = re.compile(r"^(?:[0-9]{2}\.pickle|clear)$")  # the shards, and the rules' clean fingerprint
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
 
 
@@ -55,6 +55,11 @@ class Fact(NamedTuple):
                 and self.checked_on <= today.toordinal())
 
 
+def folder_of(root: Path) -> Path:
+    """Where the facts of a dataset folder are kept."""
+    return cache_dir() / f"{dataset_id(root)}.facts"
+
+
 def _shard(rel: str) -> int:
     return hashlib.blake2b(rel.encode("utf-8", "surrogateescape"), digest_size=2).digest()[0] % SHARDS
 
@@ -63,7 +68,7 @@ class Facts:
     """The facts of one dataset folder: read once, updated, and written back shard by shard."""
 
     def __init__(self, root: Path):
-        self.folder = cache_dir() / f"{dataset_id(root)}.facts"
+        self.folder = folder_of(root)
         self.known: dict[str, Fact] = {}
         self.served: set[str] = set()  # files answered from the facts in this run
         self._shards: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
@@ -150,7 +155,7 @@ def fingerprint(marks: list[bytes]) -> str:
 def found_nothing_before(root: Path, seen: str) -> bool:
     """Whether the rules across records found nothing in a dataset they saw exactly so, under this
     code: their outcome is a function of what they see, so they need not run again."""
-    handle = _open_own(Facts(root).folder / "clear")
+    handle = _open_own(folder_of(root) / "clear")
     if handle is None:
         return False
     with handle:
@@ -158,7 +163,7 @@ def found_nothing_before(root: Path, seen: str) -> bool:
 
 
 def remember_found_nothing(root: Path, seen: str) -> None:
-    folder = Facts(root).folder
+    folder = folder_of(root)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic_bytes(folder / "clear", f"{code_hash()} {seen}".encode("ascii"))
@@ -178,7 +183,7 @@ def _prune(directory: Path, keep: Path) -> None:
     for old in folders[KEEP_DATASETS - 1:]:
         try:
             for shard in old.iterdir():
-                if _SHARD_NAME.match(shard.name):
+                if _OWN_FILE.match(shard.name):
                     shard.unlink()
             old.rmdir()
         except OSError:

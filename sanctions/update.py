@@ -6,8 +6,8 @@ and, until nothing more is found, the records whose rows refer to a redone recor
 measure citing a changed source, a measure linking to a changed measure): their rows are deleted,
 children first, and built again from the validated dataset, parents first, so that every foreign
 key holds at every step. Then the rows of the table built from the others (measure_summary) are
-made again for the measures redone. The
-update works on a copy of the old database file; anything unexpected means a full build instead.
+made again for the measures redone. The update works on a copy of the old database file;
+anything unexpected means a full build instead.
 A change to a single file (vocabularies, coverage) always means a full build.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 import duckdb
 
 from . import db
-from .limits import BUILD_MEMORY
 from .dataset import Dataset
 from .files import RECORD_FOLDERS
 from .flat_tables import TABLE, TABLES, build_rows
+from .limits import BUILD_MEMORY
 
 #: For each table of records: the SQL (for a row aliased {a}) that names the record owning the row,
 #: as (kind, id).

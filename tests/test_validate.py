@@ -274,3 +274,18 @@ def _running(pid: int) -> bool:
             return handle.read().rpartition(")")[2].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_dataset_is_large_from_apart_from_record_files_on(tmp_path, monkeypatch):
+    """Counted across the record folders, and only as far as the threshold."""
+    from sanctions import validate as validate_module
+
+    monkeypatch.setattr(validate_module, "APART_FROM", 5)
+    for folder, count in (("measures", 2), ("sources", 2)):
+        (tmp_path / folder).mkdir()
+        for n in range(count):
+            (tmp_path / folder / f"r{n}.yaml").write_text("x: 1\n")
+    assert not validate_module._large(tmp_path)
+    (tmp_path / "instruments").mkdir()
+    (tmp_path / "instruments" / "i.yaml").write_text("x: 1\n")
+    assert validate_module._large(tmp_path)
