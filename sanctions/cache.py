@@ -5,9 +5,10 @@ dir), named by patterns only this module writes: `<dataset>-<key>.duckdb` (one l
 dataset folder), `<dataset>.index` (marshal: loads several times faster than JSON) and temporary `.<name>.tmp` files. Nothing else there is
 ever touched, so pointing SANCTIONS_CACHE_DIR at a busy folder is safe.
 
-The key hashes exactly the bytes that were parsed (each file is read once: hashed and parsed from
-the same bytes) and every module of the package. The index remembers each file's stat with its
-hash, as git's index does: when no file's size, mtime, ctime or inode changed, and none changed so
+The key hashes what the database is built from: every module of the package and each file's
+record as validated (facts.made_of), so that an edit to a comment or the layout leaves the
+database as it is and costs only a new index. The index remembers each file's stat with the hash
+of its bytes (each file is read once: hashed and parsed from the same bytes), as git's index does: when no file's size, mtime, ctime or inode changed, and none changed so
 close to the index's writing that a same-timestamp edit could hide, the key is known without
 reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
 no check at all. A database whose file, size or stored key disagrees with the index is rebuilt.
@@ -24,6 +25,7 @@ import time
 import uuid
 from array import array
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +39,14 @@ _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
 _INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.index$")
 _TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
 
-Entry = list  # [size, mtime_ns, ctime_ns, inode, hash]
+Entry = list  # [size, mtime_ns, ctime_ns, inode, hash of the bytes, hash of the record (made)]
+_NO_STAT, _NO_HASH = (-1, -1, -1, -1), "00" * 16
 
 
 def key_of(files: dict[str, Entry]) -> str:
-    """The database key: the code, and the data (each file's name and the hash of the bytes parsed)."""
-    return hashlib.blake2b(f"{code_hash()}\0{content_hash_of(files)}".encode(), digest_size=16).hexdigest()
+    """The database key: the code, and the data (each file's name and record as validated)."""
+    text = "".join(f"{rel}\0{files[rel][5]}\n" for rel in sorted(files))
+    return hashlib.blake2b(f"{code_hash()}\n{text}".encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def immutable(root: Path) -> bool:
@@ -65,6 +69,7 @@ class Index:
     stats: bytes                   # array('q'): size, mtime_ns, ctime_ns, inode of each listed
     #                                entry, then of each single file, in that order
     hashes: bytes                  # the 16-byte content hash of each of those (zeros: not a data file)
+    made: bytes                    # the 16-byte hash of the record of each of those (facts.made_of)
     db: list[int]                  # [size, mtime_ns] of the database file when written
     written: int                   # when the index was written (ns)
 
@@ -75,32 +80,35 @@ class Index:
         are those of the bytes parsed (a file changed since is then not vouched for)."""
         folders: dict[str, list[int]] = {}
         listing: dict[str, str] = {}
-        stats, hashes = array("q"), bytearray()
+        in_folder: dict[str, dict[str, Entry]] = {}
+        for rel, entry in files.items():
+            folder, _, name = rel.partition("/")
+            in_folder.setdefault(folder, {})[name] = entry
+        entries: list[Entry | None] = []
         for folder in RECORD_FOLDERS:
-            read = {rel.partition("/")[2] for rel in files if rel.startswith(f"{folder}/")}
+            read = in_folder.get(folder, {})
             try:
                 st = os.lstat(root / folder)
                 folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-                names = sorted(read.union(n for n in os.listdir(root / folder) if not n.startswith(".")))
+                names = sorted(read.keys() | {n for n in os.listdir(root / folder) if not n.startswith(".")})
             except FileNotFoundError:
                 if not read:
                     continue
                 names = sorted(read)
             listing[folder] = "\n".join(names)  # (a file read but gone since stays listed: never fresh)
-            for name in names:
-                entry = files.get(f"{folder}/{name}")
-                if entry is None and not name.endswith(".yaml"):
-                    try:  # an entry that scan() passes over (a README): its stat now
-                        entry = list(stat_of(os.lstat(root / folder / name)))
-                    except OSError:
-                        pass
-                stats.extend(entry[:4] if entry else (-1, -1, -1, -1))  # -1: never a real stat
-                hashes += bytes.fromhex(entry[4]) if entry and len(entry) > 4 else bytes(16)
-        for relative in SINGLE_FILES.values():
-            entry = files.get(relative)
-            stats.extend(entry[:4] if entry else (-1, -1, -1, -1))
-            hashes += bytes.fromhex(entry[4]) if entry else bytes(16)
-        return cls(key, code_hash(), folders, listing, stats.tobytes(), bytes(hashes), db, written)
+            found = list(map(read.get, names))
+            for i in [i for i, entry in enumerate(found) if entry is None and not names[i].endswith(".yaml")]:
+                try:  # an entry that scan() passes over (a README): its stat now
+                    found[i] = [*stat_of(os.lstat(root / folder / names[i])), None, None]
+                except OSError:
+                    pass
+            entries += found
+        entries += map(files.get, SINGLE_FILES.values())
+        # (in C where it can be: this runs after every edit, over every file)
+        stats = array("q", chain.from_iterable(e[:4] if e else _NO_STAT for e in entries))  # -1: never a real stat
+        hashes = bytes.fromhex("".join(e[4] if e and e[4] else _NO_HASH for e in entries))
+        made = bytes.fromhex("".join(e[5] if e and e[5] else _NO_HASH for e in entries))
+        return cls(key, code_hash(), folders, listing, stats.tobytes(), hashes, made, db, written)
 
     def entries(self) -> list[str]:
         """The relative path of each entry, in the order of `stats` and `hashes`."""
@@ -109,12 +117,12 @@ class Index:
 
     @property
     def files(self) -> dict[str, Entry]:
-        """{rel: [size, mtime_ns, ctime_ns, inode, hash]} of each data file, as dataset.read."""
+        """{rel: Entry} of each data file (cache._entries)."""
         stats, out = array("q", self.stats), {}
         for i, rel in enumerate(self.entries()):
             digest = self.hashes[16 * i:16 * i + 16]
             if any(digest):
-                out[rel] = [*stats[4 * i:4 * i + 4], digest.hex()]
+                out[rel] = [*stats[4 * i:4 * i + 4], digest.hex(), self.made[16 * i:16 * i + 16].hex()]
         return out
 
     @classmethod
@@ -128,14 +136,15 @@ class Index:
                   and all(isinstance(v, list) and len(v) == 3 for v in folders.values())
                   and all(isinstance(k, str) and isinstance(v, str) for k, v in listing.items())
                   and isinstance(data["stats"], bytes) and isinstance(data["hashes"], bytes)
+                  and isinstance(data["made"], bytes)
                   and isinstance(data["db"], list) and len(data["db"]) == 2
                   and isinstance(data["written"], int))
             if not ok:
                 return None
             index = cls(data["key"], data["code"], folders, listing, data["stats"], data["hashes"],
-                        data["db"], data["written"])
+                        data["made"], data["db"], data["written"])
             entries = sum(len(_names(v)) for v in listing.values()) + len(SINGLE_FILES)
-            if len(index.stats) != 32 * entries or len(index.hashes) != 16 * entries:
+            if len(index.stats) != 32 * entries or not len(index.hashes) == len(index.made) == 16 * entries:
                 return None
             return index
         except (OSError, ValueError, KeyError, TypeError, EOFError):
@@ -146,7 +155,8 @@ class Index:
 
         write_atomic_bytes(path, marshal.dumps({
             "key": self.key, "code": self.code, "folders": self.folders, "listing": self.listing,
-            "stats": self.stats, "hashes": self.hashes, "db": self.db, "written": self.written}))
+            "stats": self.stats, "hashes": self.hashes, "made": self.made, "db": self.db,
+            "written": self.written}))
 
 
 def _names(joined: str) -> list[str]:
@@ -157,53 +167,68 @@ def fresh_key(root: Path, index: Index | None) -> str | None:
     """The key of the data as it is now, when the index proves it without reading any file.
 
     Every entry of every record folder and every single file, with one stat each and nothing else
-    (this is every warm command's cost): the same entries (a folder whose own stat is unchanged,
-    and not racy, has the same entries: adding, removing or renaming one changes it), and the same
-    size, mtime, ctime and inode for each, as in git's index. A change, or a file changed so close
-    to the index's writing that a same-timestamp edit could hide, means "not proven" (or, for the
-    latter, its hash is compared). Entries scan() would report (links, folders) never match a
-    recorded stat."""
+    (this is every warm command's cost): the same entries, and the same size, mtime, ctime and
+    inode for each, as in git's index (`stats_now`). A change, or a file changed so close to the
+    index's writing that a same-timestamp edit could hide, means "not proven" (or, for the latter,
+    its hash is compared). Entries scan() would report (links, folders) never match a recorded stat."""
     if index is None or index.code != code_hash():
         return None
     if immutable(root):
         return index.key
-    current = array("q")
-    limit = index.written - RACY_NS
     try:
-        for folder in RECORD_FOLDERS:
-            joined = index.listing.get(folder)
-            try:
-                fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            except FileNotFoundError:
-                if joined is None:
-                    continue
-                return None
-            try:
-                if joined is None:
-                    return None
-                st = os.fstat(fd)
-                if ([st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != index.folders.get(folder)
-                        or max(st.st_mtime_ns, st.st_ctime_ns) >= limit):
-                    if "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith("."))) != joined:
-                        return None
-                lstat = os.stat
-                for name in _names(joined):
-                    current.extend(stat_of(lstat(name, dir_fd=fd, follow_symlinks=False)))
-            finally:
-                os.close(fd)
-        for relative in SINGLE_FILES.values():
-            current.extend(stat_of(os.lstat(root / relative)))
-        if current.tobytes() != index.stats:
+        current = stats_now(root, index)
+        if current is None or current.tobytes() != index.stats:
             return None
-        if max(current[1::4], default=0) >= limit or max(current[2::4], default=0) >= limit:
+        if racy(index, current):
             for rel, entry in index.files.items():  # changed too close to the index's writing:
-                if max(entry[1], entry[2]) >= limit:  # the stat cannot vouch
+                if max(entry[1], entry[2]) >= index.written - RACY_NS:  # the stat cannot vouch
                     raw, _ = read_regular(root / rel)
                     if file_hash(raw) != entry[4]:
                         return None
     except OSError:
         return None
     return index.key
+
+
+def racy(index: Index, current: array) -> bool:
+    """Whether any entry changed so close to the index's writing that its stat cannot vouch."""
+    limit = index.written - RACY_NS
+    return max(current[1::4], default=0) >= limit or max(current[2::4], default=0) >= limit
+
+
+def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = None) -> array | None:
+    """The stat of every entry the index lists, in its order (as `Index.stats`); None when an
+    entry was added, removed or renamed since (a folder whose own stat is unchanged, and not racy,
+    has the same entries: adding, removing or renaming one changes it). OSError when one is gone.
+    Each folder's stat, taken before its entries were compared, goes into `folders`."""
+    current = array("q")
+    folders = {} if folders is None else folders
+    limit = index.written - RACY_NS
+    for folder in RECORD_FOLDERS:
+        joined = index.listing.get(folder)
+        try:
+            fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            if joined is None:
+                continue
+            return None
+        try:
+            if joined is None:
+                return None
+            st = os.fstat(fd)
+            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            if (folders[folder] != index.folders.get(folder)
+                    or max(st.st_mtime_ns, st.st_ctime_ns) >= limit):
+                if "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith("."))) != joined:
+                    return None
+            lstat = os.stat
+            for name in _names(joined):
+                current.extend(stat_of(lstat(name, dir_fd=fd, follow_symlinks=False)))
+        finally:
+            os.close(fd)
+    for relative in SINGLE_FILES.values():
+        current.extend(stat_of(os.lstat(root / relative)))
+    return current
 
 
 def _db_stat(path: Path) -> list[int]:
@@ -238,6 +263,10 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     index_path = directory / f"{ident}.index"
     index = Index.read(index_path)
     key = fresh_key(root, index)
+    if key is None and index is not None and not immutable(root):
+        from .refresh import refreshed
+
+        key = refreshed(root, index, index_path)  # (only files whose records are the same changed)
     if key is not None and index is not None:
         con = _open(directory / f"{ident}-{key}.duckdb", key, index)
         if con is not None:
@@ -278,48 +307,64 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
 
 
 def _update_or_release(root: Path, directory: Path, ident: str, index_path: Path) -> tuple[str, Any]:
-    """The valid dataset's key, and None once the last build's database is updated in place and
-    indexed, or else what a full build needs (Dataset.released)."""
+    """The valid dataset's key, and None once the last build's database is found to hold it, or
+    is updated in place, and indexed; or else what a full build needs (Dataset.released)."""
     from .validate import load_valid
 
-    dataset = load_valid(root).released()  # (what the checks alone needed, freed for the update)
+    # (A dataset found clean as before is not loaded: its records are fetched as the update asks.)
+    dataset = load_valid(root, unless_clean=True).released()  # (what only the checks needed, freed)
     files = _entries(dataset)
     key = key_of(files)
     path = directory / f"{ident}-{key}.duckdb"
     tmp = _tmp_for(path)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        if _updated(directory, ident, index_path, tmp, dataset, key):
+        index = Index.read(index_path)
+        if index is not None and index.key == key and _open_intact(path, key, index):
+            Index.of(key, root, files, _db_stat(path), time.time_ns()).write(index_path)
+            return key, None  # (an edit the records do not show: a comment, the layout)
+        if _updated(directory, ident, index, tmp, dataset, files, key):
             os.replace(tmp, path)
             Index.of(key, root, files, _db_stat(path), time.time_ns()).write(index_path)
             return key, None
     except (OSError, duckdb.Error):
         _remove(tmp)
+    if dataset.counted is not None:
+        dataset = load_valid(root).released()
     return key, dataset
 
 
 def _entries(dataset: Any) -> dict[str, Entry]:
-    return {rel: list(entry) for rel, entry in dataset.read.items()}
+    return {rel: [*entry, dataset.made.get(rel, entry[4])] for rel, entry in dataset.read.items()}
 
 
 def _tmp_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
-def _updated(directory: Path, ident: str, index_path: Path, tmp: Path, dataset: Any, key: str) -> bool:
+def _open_intact(path: Path, key: str, index: Index) -> bool:
+    """Whether the database at `path` is intact, holds `key` and is the one the index describes."""
+    if index.code != code_hash():
+        return False
+    con = _open(path, key, index)
+    if con is None:
+        return False
+    con.close()
+    return True
+
+
+def _updated(directory: Path, ident: str, index: Index | None, tmp: Path, dataset: Any,
+             files: dict[str, Entry], key: str) -> bool:
     """The last build's database, updated in place for the records that changed (update.py),
     when the index describes a database that is intact and built by this code."""
     from .update import update
 
-    index = Index.read(index_path)
-    if index is None or index.code != code_hash():
+    if index is None:
         return False
     old = directory / f"{ident}-{index.key}.duckdb"
-    con = _open(old, index.key, index)  # intact, and the one the index describes
-    if con is None:
+    if not _open_intact(old, index.key, index):
         return False
-    con.close()
-    if update(old, tmp, dataset, index.files, key):
+    if update(old, tmp, dataset, index.files, files, key):
         return True
     _remove(tmp)
     return False

@@ -27,8 +27,8 @@ from typing import Any, NamedTuple
 
 from .digest import digest_of
 from .errors import Problem
-from .facts import Facts, fingerprint
-from .files import DataFile, Unreadable, file_hash, read_regular, scan, shown, stat_of
+from .facts import Facts, fingerprint, found_nothing_before, made_of
+from .files import SINGLE_FILES, DataFile, Unreadable, file_hash, read_regular, scan, shown, stat_of
 from .io import Document, parse_bytes
 from .models import (
     RECORD_KINDS, SINGLE_FILE_MODELS, Authority, Coverage, Instrument, Measure, OfficialHost,
@@ -129,6 +129,26 @@ class Dataset:
     #: What the rules across records see, fingerprinted (facts.fingerprint), when every file was
     #: valid alone and has its facts; else None.
     seen: str | None = None
+    #: rel path -> what the database is built from (facts.made_of), for each file valid alone.
+    made: dict[str, str] = field(default_factory=dict)
+    #: Set only when asked for (load_dataset's `unless_clean`) and the dataset is one found clean
+    #: before exactly as it is (`_clean_as_before`): the records of each kind, counted; `read` and
+    #: `made` are filled, but no record is loaded (`fetch` takes one from the facts).
+    counted: dict[str, int] | None = None
+    _facts: Facts | None = field(default=None, repr=False)
+
+    def count(self, kind: str) -> int:
+        return self.counted[kind] if self.counted is not None else len(getattr(self, kind))
+
+    def fetch(self, kind: str, ident: str) -> Record | None:
+        """One record by ID (not kept), or None."""
+        if self._facts is None:
+            records = getattr(self, kind)
+            return records.peek(ident) if ident in records else None
+        rel = f"{kind}/{ident}.yaml"  # (in a dataset found clean, each record's file is named by its ID)
+        fact = self._facts.known.get(rel)
+        held = self._facts.held(rel, fact) if fact is not None else None
+        return Packed(held.record, RECORD_KINDS[kind]).revive() if held is not None else None
 
     def released(self) -> Dataset:
         """The same records without what only the checks need (digests, documents): what a build
@@ -257,24 +277,27 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
             single = data_file.kind not in RECORD_KINDS
             fact = facts.get(data_file.rel, stat_of(data_file.stat), "" if single else context.key,
                              context.today)
-            if fact is not None:  # (file names in the data folder are checked safe by scan)
+            held = facts.held(data_file.rel, fact) if fact is not None else None
+            if held is not None:  # (file names in the data folder are checked safe by scan)
                 doc = Document(data_file.rel if where == "." else f"{where}/{data_file.rel}",
                                source=data_file.location, locations=None)
                 model = SINGLE_FILE_MODELS[data_file.kind] if single else RECORD_KINDS[data_file.kind]
-                reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), Packed(fact.record, model),
-                                       fact.id, fact.digest)
+                reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), Packed(held.record, model),
+                                       fact.id, held.digest)
     with closing(_read_all([f for i, f in enumerate(files) if i not in reused], context)) as fresh:
         for index in range(len(files)):
             yield reused[index] if index in reused else next(fresh)
 
 
 def load_dataset(root: Path, extra: list[Path] | None = None, reuse: bool = True,
-                 today: dt.date | None = None) -> tuple[Dataset, list[Problem]]:
+                 today: dt.date | None = None, unless_clean: bool = False) -> tuple[Dataset, list[Problem]]:
     """Read every file of the dataset (and `extra` files named by the user) into a Dataset, with
     every problem a file shows alone or against the vocabularies (as of `today`); with `reuse`,
-    files unchanged since the last run come from its facts (facts.py), unread."""
+    files unchanged since the last run come from its facts (facts.py), unread. With
+    `unless_clean`, a dataset that every check found clean before, exactly as it is now, is not
+    loaded: it comes back empty but `counted` (all that `validate` needs to say so)."""
     with no_collection():
-        return _load_dataset(root, extra, reuse, today or dt.date.today())
+        return _load_dataset(root, extra, reuse, today or dt.date.today(), unless_clean)
 
 
 @contextmanager
@@ -294,20 +317,27 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
-                  today: dt.date) -> tuple[Dataset, list[Problem]]:
+def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.date,
+                  unless_clean: bool) -> tuple[Dataset, list[Problem]]:
     dataset = Dataset(root)
     files, problems = scan(root)
     facts = Facts(root).load() if reuse else None
     valid_alone: list[str] = []
     marks: list[bytes] = []
     own = {f.rel for f in files}
+    if unless_clean and facts is not None and not problems:
+        extra = [p for p in extra or [] if not _own_file(root, p, own)]
+        if not extra:
+            dataset.counted = _clean_as_before(files, facts, root, today)
+            if dataset.counted is not None:
+                dataset._facts, known = facts, facts.known
+                dataset.read = {rel: (*known[rel].stat, known[rel].hash) for rel in own}
+                dataset.made = {rel: known[rel].made for rel in own}
+                return dataset, []
     if extra:
-        base = root.resolve()
         for path in extra:
-            resolved = path.resolve()
-            if resolved.is_relative_to(base) and resolved.relative_to(base).as_posix() in own:
-                continue  # one of the dataset's own files (resolving each of those cost seconds)
+            if _own_file(root, path, own):
+                continue  # (resolving each of the dataset's own files instead cost seconds)
             doc, _ = read_file(path)
             kind = kind_of(path, doc.data)
             if kind is None:
@@ -326,13 +356,18 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
                 rel, doc, read = loaded.file.rel, loaded.doc, loaded.read
                 if read and rel in own:  # what the dataset's own files held, for the cache key
                     dataset.read[rel] = read
-                    if facts is not None and loaded.record is not None and doc.moved is None and not doc.problems:
+                    if loaded.record is not None and doc.moved is None and not doc.problems:
+                        if facts is None:
+                            dataset.made[rel] = made_of(loaded.record.data)
+                            continue
                         valid_alone.append(rel)
                         if rel not in facts.served:  # read this time: remember it
                             single = loaded.file.kind not in RECORD_KINDS
                             facts.put(rel, tuple(read[:4]), read[4], loaded.id, loaded.record.data,
                                       loaded.digest, "" if single else context.key, today)
-                        marks.append(facts.known[rel].mark)
+                        fact = facts.known[rel]
+                        marks.append(fact.mark)
+                        dataset.made[rel] = fact.made
         if batch is singles:
             context = Context.of(today, dataset.authorities, dataset.sectors,
                                  dataset.official_hosts if "official_hosts" in dataset.single_documents else None,
@@ -343,6 +378,96 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool,
         facts.keep_only(valid_alone)
         facts.save()
     return dataset, problems
+
+
+def _own_file(root: Path, path: Path, own: set[str]) -> bool:
+    """Whether a file named by the user is one of the dataset's own."""
+    base, resolved = root.resolve(), path.resolve()
+    return resolved.is_relative_to(base) and resolved.relative_to(base).as_posix() in own
+
+
+def _clean_as_before(files: list[DataFile], facts: Facts, root: Path, today: dt.date) -> dict[str, int] | None:
+    """The records of each kind, counted, when the dataset is one that every check found clean
+    before, exactly as it is now; else None (and nothing is lost: facts learnt here are kept).
+
+    The files unchanged since their facts give their marks from the index alone; the few changed
+    ones are read and checked alone (against the vocabularies, unchanged). When each is valid alone
+    and the marks are those of a dataset in which nothing was found (facts.found_nothing_before),
+    the whole run would find nothing again: every problem it reports is a function of the marks
+    (each file's name, ID and digest, or bytes) and of each file alone. An edited quote, title or
+    comment in one file of 200,000 then costs the listing and the index, not the bulk."""
+    singles = [f for f in files if f.kind not in RECORD_KINDS]
+    records = [f for f in files if f.kind in RECORD_KINDS]
+    read: dict[str, tuple] = {}
+    for data_file in singles:  # (a changed vocabulary can change any record's verdict: no shortcut)
+        fact = facts.get(data_file.rel, stat_of(data_file.stat), "", today) if data_file.stat else None
+        if fact is None:
+            return None
+        read[data_file.rel] = (*fact.stat, fact.hash)
+    key = Context.key_of(read)
+    changed = [f for f in records
+               if f.stat is None or facts.get(f.rel, stat_of(f.stat), key, today) is None]
+    if len(changed) >= PARALLEL_FROM:
+        return None  # (the full run reads them on both cores)
+    if changed:
+        held = {f.rel: facts.held(f.rel, facts.known[f.rel]) for f in singles}
+        if None in held.values():
+            return None
+        checked = _alone(_context(today, [
+            Loaded(f, Document(f.rel, source=f.location, locations=None), read[f.rel],
+                   Packed(held[f.rel].record, SINGLE_FILE_MODELS[f.kind])) for f in singles]), changed)
+        if checked is None:
+            return None
+        for loaded in checked:
+            facts.put(loaded.file.rel, tuple(loaded.read[:4]), loaded.read[4], loaded.id, loaded.record.data,
+                      loaded.digest, key, today)
+        facts.save()
+    known = facts.known
+    if not found_nothing_before(root, fingerprint([known[f.rel].mark for f in singles + records])):
+        return None
+    if len(known) != len(files):
+        facts.keep_only(f.rel for f in files)
+        facts.save()
+    counted = dict.fromkeys(RECORD_KINDS, 0)
+    for data_file in records:
+        counted[data_file.kind] += 1
+    return counted
+
+
+def valid_alone(root: Path, rels: list[str], today: dt.date) -> dict[str, tuple[tuple, str]] | None:
+    """For each of these record files: the stat and hash of the bytes parsed, and what the database
+    is built from (facts.made_of), when each is valid alone and against the vocabularies (read
+    now); else None."""
+    with no_collection():
+        singles = [_load_one(Context(today), DataFile(kind, root / rel, rel)) for kind, rel in SINGLE_FILES.items()]
+        checked = _alone(_context(today, singles), [DataFile(rel.partition("/")[0], root / rel, rel) for rel in rels])
+    return None if checked is None else {c.file.rel: (c.read, made_of(c.record.data)) for c in checked}
+
+
+def _context(today: dt.date, singles: list[Loaded]) -> Context | None:
+    """The vocabularies as the rules on each record see them, from the single files; None when
+    any of these is invalid."""
+    vocabularies, problems = Dataset(Path()), []
+    for loaded in singles:
+        _register(vocabularies, loaded, problems)
+    if problems or any(loaded.record is None or not loaded.read for loaded in singles):
+        return None
+    return Context.of(today, vocabularies.authorities, vocabularies.sectors,
+                      vocabularies.official_hosts if "official_hosts" in vocabularies.single_documents else None,
+                      {loaded.file.rel: loaded.read for loaded in singles})
+
+
+def _alone(context: Context | None, files: list[DataFile]) -> list[Loaded] | None:
+    """Each file read and checked alone and against the vocabularies; None when any is invalid."""
+    if context is None:
+        return None
+    out = []
+    for data_file in files:
+        loaded = _load_one(context, data_file)
+        if loaded.record is None or loaded.doc.moved is not None or loaded.doc.problems or not loaded.read:
+            return None
+        out.append(loaded)
+    return out
 
 
 def _register(dataset: Dataset, loaded: Loaded, problems: list[Problem]) -> None:

@@ -8,10 +8,14 @@ and inode are those recorded, as in git's index; one changed so close to the rec
 same-timestamp edit could hide is read again), the vocabularies are those it was checked against,
 and the day is the day of its check or later (record_checks.py says why later is safe).
 The facts of a dataset folder are split into shards by file name, so that one edit rewrites one
-shard; each shard carries the package's code hash and is ignored under other code. The rules
-across records run over every record's digest, unless they found nothing in a dataset that gave
-exactly the same marks (file names, IDs, digests; the single files' bytes) under the same code:
-then nothing they see has changed (`found_nothing_before`).
+shard; each shard carries the package's code hash and is ignored under other code. A shard is two
+files: its index (`NN.index`: stat, hashes, ID, mark of each file) and its bulk (`NN.pickle`: each
+record and digest, tagged with the hash of the bytes it was taken from). The index alone tells
+whether a dataset is one found clean before (dataset.py): the bulk, most of the bytes, is read
+only when a record or digest is wanted. The rules across records run over every record's digest,
+unless they found nothing in a dataset that gave exactly the same marks (file names, IDs, digests;
+the single files' bytes) under the same code: then nothing they see has changed
+(`found_nothing_before`).
 
 Shards are pickles in the user's private cache folder: one not owned by the user, or writable by
 others, is never loaded.
@@ -35,24 +39,40 @@ from .store import RACY_NS, cache_dir, code_hash, dataset_id
 
 SHARDS = 64
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
-_OWN_FILE = re.compile(r"^(?:[0-9]{2}\.pickle|clear)$")  # the shards, and the rules' clean fingerprint
+_OWN_FILE = re.compile(r"^(?:[0-9]{2}\.(?:index|pickle)|clear)$")  # the shards, and the rules' clean fingerprint
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
 
 
 class Fact(NamedTuple):
+    """What the index keeps of a file."""
+
     stat: Stat
     hash: str
     id: str | None
-    record: bytes     # the record packed (dataset.Packed), revived only when its model is wanted
-    digest: Any       # what the rules across records need (digest.py)
     context: str      # the vocabularies it was checked against (record_checks.Context.key)
     checked_on: int   # the day it was checked (ordinal): its verdict holds on that day and after
     recorded: int     # time.time_ns() when recorded
     mark: bytes       # what the rules across records see of it (its name, ID, digest, or bytes), hashed
+    made: str         # what the database is built from: its record (made_of), whatever its comments
 
     def holds_for(self, st: Stat, context: str, today: dt.date) -> bool:
         return (st == self.stat and self.recorded - st[1] > RACY_NS and context == self.context
                 and self.checked_on <= today.toordinal())
+
+
+class Held(NamedTuple):
+    """What the bulk keeps of a file: used only when its hash is the index's (the two files of a
+    shard are written one after the other, and a run may stop between them)."""
+
+    hash: str
+    record: bytes     # the record packed (dataset.Packed), revived only when its model is wanted
+    digest: Any       # what the rules across records need (digest.py)
+
+
+def made_of(record: bytes) -> str:
+    """The hash of a record as validated (dataset.Packed's bytes): equal for files that differ only
+    in comments or layout, which the database never sees."""
+    return hashlib.blake2b(record, digest_size=16).hexdigest()
 
 
 def folder_of(root: Path) -> Path:
@@ -65,46 +85,66 @@ def _shard(rel: str) -> int:
 
 
 class Facts:
-    """The facts of one dataset folder: read once, updated, and written back shard by shard."""
+    """The facts of one dataset folder: the index read at once, the bulk shard by shard when
+    wanted; updated, and written back shard by shard."""
 
     def __init__(self, root: Path):
         self.folder = folder_of(root)
         self.known: dict[str, Fact] = {}
         self.served: set[str] = set()  # files answered from the facts in this run
-        self._shards: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
+        self._index: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
+        self._bulk: list[dict[str, Held] | None] = [None] * SHARDS        # None: not read yet
         self._dirty: set[int] = set()
 
     def load(self) -> Facts:
-        """(Called with the collector off: see dataset.no_collection.)"""
-        code = code_hash()
+        """The index. (Called with the collector off: see dataset.no_collection.)"""
         for index in range(SHARDS):
-            handle = _open_own(self.folder / f"{index:02d}.pickle")
-            if handle is None:
-                continue
-            try:
-                with handle:
-                    stored_code, facts = pickle.load(handle)
-                if stored_code == code and isinstance(facts, dict):
-                    self.known.update(facts)
-                    self._shards[index] = facts
-            except Exception:  # a damaged or foreign shard: as if absent
-                self._dirty.add(index)
+            facts = self._read(index, "index")
+            if facts is not None:
+                self.known.update(facts)
+                self._index[index] = facts
         return self
 
+    def _read(self, index: int, part: str) -> dict | None:
+        handle = _open_own(self.folder / f"{index:02d}.{part}")
+        if handle is None:
+            return None
+        try:
+            with handle:
+                stored_code, facts = pickle.load(handle)
+        except Exception:  # a damaged or foreign shard: as if absent
+            self._dirty.add(index)
+            return None
+        return facts if stored_code == code_hash() and isinstance(facts, dict) else None
+
+    def _bulk_of(self, index: int) -> dict[str, Held]:
+        bulk = self._bulk[index]
+        if bulk is None:
+            bulk = self._bulk[index] = self._read(index, "pickle") or {}
+        return bulk
+
     def get(self, rel: str, st: Stat, context: str, today: dt.date) -> Fact | None:
+        """The file's fact, if it holds for the file as it is now."""
         fact = self.known.get(rel)
-        if fact is None or not fact.holds_for(st, context, today):
+        return fact if fact is not None and fact.holds_for(st, context, today) else None
+
+    def held(self, rel: str, fact: Fact) -> Held | None:
+        """The record and digest behind a fact that holds (and the file counted as served)."""
+        held = self._bulk_of(_shard(rel)).get(rel)
+        if held is None or held.hash != fact.hash:
             return None
         self.served.add(rel)
-        return fact
+        return held
 
     def put(self, rel: str, st: Stat, content_hash: str, record_id: str | None, record: bytes,
             digest: Any, context: str, today: dt.date) -> None:
         seen = repr((rel, record_id, digest) if digest is not None else (rel, content_hash))  # (a pickle
         mark = hashlib.blake2b(seen.encode("utf-8", "surrogatepass"), digest_size=16).digest()  # can vary)
-        fact = Fact(st, content_hash, record_id, record, digest, context, today.toordinal(), time.time_ns(), mark)
-        self.known[rel] = self._shards[_shard(rel)][rel] = fact
-        self._dirty.add(_shard(rel))
+        index = _shard(rel)
+        self.known[rel] = self._index[index][rel] = Fact(st, content_hash, record_id, context, today.toordinal(),
+                                                         time.time_ns(), mark, made_of(record))
+        self._bulk_of(index)[rel] = Held(content_hash, record, digest)
+        self._dirty.add(index)
 
     def keep_only(self, rels: Iterable[str]) -> None:
         """Forget files that are gone (or invalid now)."""
@@ -112,21 +152,24 @@ class Facts:
         for rel in [r for r in self.known if r not in wanted]:
             del self.known[rel]
             index = _shard(rel)
-            self._shards[index].pop(rel, None)
+            self._index[index].pop(rel, None)
             self._dirty.add(index)
 
     def save(self) -> None:
-        """Write the shards that changed; a failure to write costs only speed next time."""
+        """Write the shards that changed, the bulk before the index; a failure to write costs only
+        speed next time."""
         if not self._dirty:
             return
         code = code_hash()
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             for index in sorted(self._dirty):
-                facts = self._shards[index]
-                path = self.folder / f"{index:02d}.pickle"
-                write_atomic_bytes(path, pickle.dumps((code, facts), protocol=pickle.HIGHEST_PROTOCOL))
-                os.chmod(path, 0o600)
+                facts = self._index[index]
+                bulk = {rel: held for rel, held in self._bulk_of(index).items() if rel in facts}
+                for part, content in (("pickle", bulk), ("index", facts)):
+                    path = self.folder / f"{index:02d}.{part}"
+                    write_atomic_bytes(path, pickle.dumps((code, content), protocol=pickle.HIGHEST_PROTOCOL))
+                    os.chmod(path, 0o600)
         except OSError:
             return
         self._dirty.clear()

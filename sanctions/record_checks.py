@@ -46,12 +46,17 @@ class Context:
     @classmethod
     def of(cls, today: dt.date, authorities: dict, sectors: dict, official_hosts: list | None,
            read: dict[str, tuple]) -> Context:
+        hosts = index_hosts(official_hosts) if official_hosts is not None else None
+        return cls(today, authorities, sectors, hosts, cls.key_of(read))
+
+    @staticmethod
+    def key_of(read: dict[str, tuple]) -> str:
+        """The key of the vocabularies read (rel -> (stat..., hash)), without their content."""
         digest = hashlib.blake2b(digest_size=16)
         for rel in CONTEXT_FILES:
             entry = read.get(rel)
             digest.update(f"{rel}\0{entry[4] if entry else '-'}\n".encode())
-        hosts = index_hosts(official_hosts) if official_hosts is not None else None
-        return cls(today, authorities, sectors, hosts, digest.hexdigest())
+        return digest.hexdigest()
 
     @cached_property
     def lookups(self) -> tuple[Lookup, Lookup]:

@@ -50,12 +50,13 @@ def _in_redo(table: str, alias: str) -> str:
 MAX_SHARE = 0.2  # redoing more than this share of the records: a full build is as quick
 
 
-def changed_records(old: dict[str, list], new: dict[str, tuple]) -> set[tuple[str, str]] | None:
-    """(folder, id) of each record file added, changed or removed; None when a single file changed."""
+def changed_records(old: dict[str, list], new: dict[str, list]) -> set[tuple[str, str]] | None:
+    """(folder, id) of each record added, changed or removed (its record, not only its file's
+    bytes: cache.Entry); None when a single file changed."""
     out = set()
     for rel in set(old) | set(new):
         before, after = old.get(rel), new.get(rel)
-        if before is not None and after is not None and before[4] == after[4]:
+        if before is not None and after is not None and before[5] == after[5]:
             continue
         folder, _, name = rel.partition("/")
         if folder not in RECORD_FOLDERS:
@@ -84,11 +85,13 @@ def _closure(con: duckdb.DuckDBPyConnection) -> None:
             return
 
 
-def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str, list], key: str) -> bool:
-    """Write at `new_path` the database of `dataset`, from the one at `old_path` (built from
-    `old_files`). False when a full build is needed instead (the caller removes `new_path`)."""
-    changed = changed_records(old_files, dataset.read)
-    total = len(dataset.measures) + len(dataset.sources) + len(dataset.instruments)
+def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str, list],
+           new_files: dict[str, list], key: str) -> bool:
+    """Write at `new_path` the database of `dataset` (its files: `new_files`), from the one at
+    `old_path` (built from `old_files`). False when a full build is needed instead (the caller
+    removes `new_path`)."""
+    changed = changed_records(old_files, new_files)
+    total = sum(map(dataset.count, RECORD_FOLDERS))
     if changed is None or len(changed) > MAX_SHARE * max(total, 1):
         return False
     shutil.copyfile(old_path, new_path)
@@ -125,7 +128,7 @@ def _part(dataset: Dataset, redo: list[tuple[str, str]]) -> Any:
     """The records to build rows for: those of `redo` that still exist."""
     part = Dataset(dataset.root)
     for kind, ident in redo:
-        record = getattr(dataset, kind).get(ident)
+        record = dataset.fetch(kind, ident)
         if record is not None:
             getattr(part, kind)[ident] = record
     return part

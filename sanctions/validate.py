@@ -34,8 +34,8 @@ class Report:
 
 
 def summary(dataset: Dataset, named: list[Path]) -> str:
-    counts = (f"{len(dataset.measures)} measures, {len(dataset.instruments)} instruments, "
-              f"{len(dataset.sources)} sources")
+    counts = (f"{dataset.count('measures')} measures, {dataset.count('instruments')} instruments, "
+              f"{dataset.count('sources')} sources")
     if named:
         return f"{len(named)} file{'s' * (len(named) != 1)} against {shown(dataset.root)}/ ({counts})"
     return f"{shown(dataset.root)}/: {counts}"
@@ -50,8 +50,9 @@ def validate(root: Path, paths: list[Path] | None = None,
             raise UsageError(f"no such file: {path}", hint="name YAML files of the dataset")
         named.append(path)
     with no_collection():
-        dataset, problems = load_dataset(root, extra=named, today=today)
-        problems = problems + rules_across(dataset)
+        dataset, problems = load_dataset(root, extra=named, today=today, unless_clean=True)
+        if dataset.counted is None:
+            problems = problems + rules_across(dataset)
     if named:
         wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]
@@ -71,11 +72,13 @@ def rules_across(dataset: Dataset) -> list[Problem]:
     return found
 
 
-def load_valid(root: Path) -> Dataset:
-    """The dataset, or DataError with every problem when any file is invalid."""
+def load_valid(root: Path, unless_clean: bool = False) -> Dataset:
+    """The dataset, or DataError with every problem when any file is invalid. With `unless_clean`,
+    one found clean before exactly as it is now comes back unloaded (load_dataset)."""
     with no_collection():
-        dataset, problems = load_dataset(root)
-        problems = sorted(set(problems + rules_across(dataset)))
+        dataset, problems = load_dataset(root, unless_clean=unless_clean)
+        if dataset.counted is None:
+            problems = sorted(set(problems + rules_across(dataset)))
     if problems:
         raise DataError(problems)
     return dataset

@@ -304,10 +304,10 @@ def test_a_folder_whose_stat_is_unchanged_is_not_listed_again(cache_dir, good_co
     assert cache.fresh_key(good_copy, index) is None
 
 
-def test_the_index_gives_back_every_file_with_its_stat_and_hash(cache_dir, good_copy):
+def test_the_index_gives_back_every_file_with_its_stat_and_hashes(cache_dir, good_copy):
     from sanctions.dataset import load_dataset
 
     cache.connect(good_copy).close()
     index = cache.Index.read(next(cache_dir.glob("*.index")))
-    dataset, _ = load_dataset(good_copy)
-    assert index.files == {rel: list(entry) for rel, entry in dataset.read.items()}
+    dataset, _ = load_dataset(good_copy, reuse=False)
+    assert index.files == {rel: [*entry, dataset.made[rel]] for rel, entry in dataset.read.items()}

@@ -14,7 +14,7 @@ from sanctions import dataset as dataset_module
 from sanctions import facts as facts_module
 from sanctions.checks import run_checks
 from sanctions.dataset import load_dataset
-from sanctions.files import default_data_dir
+from sanctions.files import SINGLE_FILES, default_data_dir
 from sanctions.validate import validate
 
 
@@ -243,3 +243,80 @@ def test_nothing_found_before_is_not_trusted_under_other_code_or_from_another_us
         monkeypatch.setattr(facts_module.os, "getuid", lambda uid=os.getuid(): uid + 1)
     runs = rule_runs(monkeypatch)
     assert validate(data).problems == [] and len(runs) == 1
+
+
+def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do_not_show(data, monkeypatch):
+    """After a comment: the changed file read alone, the others known by the index only (no bulk
+    read but the vocabularies' and the changed file's shards), the rules not run; and what is
+    said of the dataset (counts, stats and hashes, records) is what a full load says."""
+    assert validate(data).problems == []
+    rel = "measures/us-2022-seafood-import-ban.yaml"
+    (data / rel).write_text((data / rel).read_text() + "# a comment\n")
+    age(data, data / rel)
+    seen, runs, bulk = reads(monkeypatch), rule_runs(monkeypatch), []
+    real = facts_module.Facts._bulk_of
+    monkeypatch.setattr(facts_module.Facts, "_bulk_of", lambda self, index: bulk.append(index) or real(self, index))
+    ds, problems = load_dataset(data, unless_clean=True)
+    assert problems == [] and seen == ["us-2022-seafood-import-ban.yaml"] and runs == []
+    assert set(bulk) <= {facts_module._shard(r) for r in (rel, *SINGLE_FILES.values())}
+    full, _ = load_dataset(data, reuse=False)
+    assert ds.counted == {kind: len(getattr(full, kind)) for kind in ("measures", "sources", "instruments")}
+    assert ds.read == full.read and ds.made == full.made
+    assert ds.fetch("measures", "us-2022-seafood-import-ban") == full.fetch("measures", "us-2022-seafood-import-ban")
+    assert ds.fetch("measures", "no-such-measure") is None
+
+
+def _invalid_alone(root):
+    edit_text(root / "instruments" / "ca-sor-2022-102.yaml", "kind: regulation", "kind: regulashun")
+
+
+def _unknown_sector(root):  # (valid as a record: only the check against the vocabularies finds it)
+    edit_text(root / "measures" / "us-2022-seafood-import-ban.yaml", "sectors: [seafood]", "sectors: [seafod]")
+
+
+def _vocabulary(root):
+    path = root / "vocabularies" / "authorities.yaml"
+    line = next(line for line in path.read_text().splitlines(keepends=True) if "{code: NZ," in line)
+    edit_text(path, line, "")
+
+
+def _misnamed_copy(root):
+    source = root / "measures" / "us-2022-seafood-import-ban.yaml"
+    copy = root / "measures" / "us-2022-seafood-import-ban-copy.yaml"
+    copy.write_text(source.read_text())
+    age(root, copy)
+
+
+def _unknown_source(root):
+    path = root / "measures" / "us-2022-seafood-import-ban.yaml"
+    cited = next(line for line in path.read_text().splitlines() if "source: " in line).split("source: ")[1]
+    edit_text(path, f"source: {cited}", "source: no-such-source")
+
+
+def edit_text(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    age(path.parent, path)
+
+
+@pytest.mark.parametrize("change", [_invalid_alone, _unknown_sector, _vocabulary, _misnamed_copy, _unknown_source])
+def test_after_a_clean_run_every_problem_is_found_as_a_full_run_finds_it(data, change):
+    assert validate(data).problems == []
+    change(data)
+    fresh, problems = load_dataset(data, reuse=False)
+    expected = sorted(set(problems + run_checks(fresh)))
+    assert expected and validate(data).problems == expected
+
+
+def test_a_record_is_never_taken_from_a_bulk_file_out_of_step_with_the_index(data):
+    """The two files of a shard are written one after the other: a bulk file left from an older
+    run (or a stop between the writes) must not give an older record for a fact that holds."""
+    load_dataset(data)
+    rel = "measures/us-2022-seafood-import-ban.yaml"
+    bulk = facts_module.Facts(data).folder / f"{facts_module._shard(rel):02d}.pickle"
+    older = bulk.read_bytes()
+    edit_text(data / rel, "2022-03-11", "2022-03-12")
+    load_dataset(data)
+    bulk.write_bytes(older)
+    same_as_from_nothing(data)

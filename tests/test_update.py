@@ -133,6 +133,73 @@ def test_updates_in_place_equal_a_build_from_nothing(data, tmp_path, updates, ap
     assert updates()[-5:] == [True] * 5
 
 
+def test_an_edit_no_record_shows_keeps_the_database_and_moves_the_index_on(data, tmp_path, updates, apart):
+    """A comment, or the layout: the records are the same, so the key and the database are too;
+    only the index is written again (no update, no build), and the next command finds it fresh."""
+    cache.connect(data).close()
+    (built,) = cache.cache_dir().glob("*.duckdb")
+    before = built.stat()
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    text = measure.read_text()
+    measure.write_text(text.replace("\ntitle:", "\n# a comment\ntitle:", 1).replace("sectors: [seafood]",
+                                                                                "sectors:\n  - seafood"))
+    os.utime(measure, (time.time() - 60,) * 2)
+    check(data, tmp_path)
+    assert [p.name for p in cache.cache_dir().glob("*.duckdb")] == [built.name] and updates() in ([], [False])
+    assert (built.stat().st_ino, built.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    (index_path,) = cache.cache_dir().glob("*.index")
+    assert cache.fresh_key(data, cache.Index.read(index_path)) == built.name.split("-")[1].removesuffix(".duckdb")
+
+
+def test_after_an_edit_no_record_shows_the_next_command_neither_builds_nor_updates(data, tmp_path, monkeypatch):
+    """The index brought up to date in the command itself (refresh.py): the changed file checked
+    alone, nothing else read; a later edit to the same file, or a touch, as well."""
+    cache.connect(data).close()
+    monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built"))
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    for text in (measure.read_text() + "# a comment\n", measure.read_text().replace("\ntitle:", "\n\ntitle:", 1)):
+        measure.write_text(text)
+        os.utime(measure, (time.time() - 60,) * 2)
+        check(data, tmp_path)
+    os.utime(measure, (time.time() - 30,) * 2)  # touched
+    check(data, tmp_path)
+
+
+def _duplicate_key(measure: Path) -> None:  # (the same record, but the file is invalid alone)
+    edit(measure, "\ntitle:", "\nauthority: US\ntitle:")
+
+
+def _other_record(measure: Path) -> None:
+    edit(measure, "title: ", "title: The ")
+
+
+def _unknown_sector(measure: Path) -> None:
+    edit(measure, "sectors: [seafood]", "sectors: [seafod]")
+
+
+@pytest.mark.parametrize("change", [_duplicate_key, _other_record, _unknown_sector])
+def test_an_edit_that_a_record_or_a_check_shows_is_never_taken_for_a_comment(data, tmp_path, change):
+    cache.connect(data).close()
+    change(data / "measures" / "us-2022-seafood-import-ban.yaml")
+    try:
+        check(data, tmp_path)
+    except DataError:
+        with pytest.raises(DataError):
+            load_valid(data)
+    else:
+        load_valid(data)
+
+
+def test_records_to_redo_are_those_whose_record_changed_not_only_their_bytes():
+    stat = [1, 2, 3, 4]
+    old = {"measures/a.yaml": [*stat, "b1", "r1"], "measures/b.yaml": [*stat, "b2", "r2"],
+           "sources/c.yaml": [*stat, "b3", "r3"]}
+    new = {"measures/a.yaml": [*stat, "b1*", "r1"], "measures/b.yaml": [*stat, "b2*", "r2*"],
+           "sources/d.yaml": [*stat, "b4", "r4"]}
+    assert update_module.changed_records(old, new) == {("measures", "b"), ("sources", "c"), ("sources", "d")}
+    assert update_module.changed_records(old, {**new, "coverage.yaml": [*stat, "b5", "r5"]}) is None
+
+
 def test_invalid_data_found_in_a_child_process_is_reported_whole(data, apart):
     edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-02-30")
     edit(data / "measures" / "nz-2022-seafood-import-ban.yaml", "authority: NZ", "authority: Nowhere")
