@@ -16,7 +16,7 @@ import time
 from array import array
 from pathlib import Path
 
-from .cache import Index, racy, stats_now
+from .cache import Index, differing, racy, stats_now
 from .dataset import valid_alone
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
 from .store import RACY_NS
@@ -24,7 +24,6 @@ from .store import RACY_NS
 #: More changed files than this: the build's own validation (on both cores) is the better path.
 MOST = 64
 RACY_MOST = 2_000  # files to read again, whose stat cannot vouch for them
-_ENTRY = 32  # bytes per entry in Index.stats (four int64)
 
 
 def refreshed(root: Path, index: Index, index_path: Path) -> str | None:
@@ -34,7 +33,7 @@ def refreshed(root: Path, index: Index, index_path: Path) -> str | None:
         current = stats_now(root, index, folders)
         if current is None:
             return None
-        moved = _differing(memoryview(current.tobytes()), memoryview(index.stats), MOST + 1)
+        moved = differing(current.tobytes(), index.stats, 32, MOST + 1)
         if not moved or len(moved) > MOST:
             return None
         entries = index.entries()
@@ -81,20 +80,3 @@ def _same_bytes(root: Path, index: Index, current: array, entries: list[str], mo
         if any(digest) and file_hash(read_regular(root / entries[i])[0]) != digest.hex():
             return False
     return True
-
-
-def _differing(now: memoryview, then: memoryview, most: int) -> list[int]:
-    """The numbers of the entries that differ, found by halving (each comparison a memcmp): a few
-    dozen comparisons for one edit among 200,000 files. Stops after `most`."""
-    found: list[int] = []
-    pending = [(0, len(now) // _ENTRY)]
-    while pending and len(found) < most:
-        low, high = pending.pop()
-        if now[low * _ENTRY:high * _ENTRY] == then[low * _ENTRY:high * _ENTRY]:
-            continue
-        if high - low == 1:
-            found.append(low)
-            continue
-        middle = (low + high) // 2
-        pending += [(middle, high), (low, middle)]
-    return sorted(found)

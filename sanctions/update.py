@@ -20,10 +20,10 @@ from typing import Any
 import duckdb
 
 from . import db
-from .dataset import Dataset
+from .dataset import Dataset, NotAsValidated
 from .files import RECORD_FOLDERS
 from .flat_tables import TABLE, TABLES, build_rows
-from .limits import BUILD_MEMORY
+from .limits import UPDATE_MEMORY
 
 #: For each table of records: the SQL (for a row aliased {a}) that names the record owning the row,
 #: as (kind, id).
@@ -50,52 +50,35 @@ def _in_redo(table: str, alias: str) -> str:
 MAX_SHARE = 0.2  # redoing more than this share of the records: a full build is as quick
 
 
-def changed_records(old: dict[str, list], new: dict[str, list]) -> set[tuple[str, str]] | None:
-    """(folder, id) of each record added, changed or removed (its record, not only its file's
-    bytes: cache.Entry); None when a single file changed."""
-    out = set()
-    for rel in set(old) | set(new):
-        before, after = old.get(rel), new.get(rel)
-        if before is not None and after is not None and before[5] == after[5]:
-            continue
-        folder, _, name = rel.partition("/")
-        if folder not in RECORD_FOLDERS:
-            return None
-        out.add((folder, name.removesuffix(".yaml")))  # the ID is the file name (checked)
-    return out
-
-
 def _closure(con: duckdb.DuckDBPyConnection) -> None:
-    """Add to `redo` every record whose rows refer to rows of a record in `redo`, until none."""
-    while True:
-        added = 0
-        for table in TABLES:
-            if table.name not in OWNER:
-                continue
-            kind, ident = _owner(table.name, "c")
-            for own, parent, theirs in table.foreign_keys:
-                if parent not in OWNER:
-                    continue
+    """Add to `redo` every record whose rows refer to rows of a record in `redo`, until none: one
+    statement per round over every foreign key at once (one per key took twice as long)."""
+    found = []
+    for table in TABLES:
+        if table.name not in OWNER:
+            continue
+        kind, ident = _owner(table.name, "c")
+        for own, parent, theirs in table.foreign_keys:
+            if parent in OWNER:
                 join = " AND ".join(f'c."{a}" = p."{b}"' for a, b in zip(own, theirs))
-                added += con.execute(
-                    f"INSERT INTO redo SELECT DISTINCT {kind}, {ident} FROM {table.name} c"
-                    f" JOIN {parent} p ON {join} WHERE {_in_redo(parent, 'p')} AND NOT {_in_redo(table.name, 'c')}"
-                ).fetchall()[0][0]
-        if not added:
-            return
+                found.append(f"SELECT {kind} AS kind, {ident} AS id FROM {table.name} c JOIN {parent} p"
+                             f" ON {join} WHERE {_in_redo(parent, 'p')}")
+    statement = (f"INSERT INTO redo SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(found)}) x"
+                 " WHERE NOT EXISTS (SELECT 1 FROM redo r WHERE r.kind = x.kind AND r.id = x.id)")
+    while con.execute(statement).fetchall()[0][0]:
+        pass
 
 
-def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str, list],
-           new_files: dict[str, list], key: str) -> bool:
-    """Write at `new_path` the database of `dataset` (its files: `new_files`), from the one at
-    `old_path` (built from `old_files`). False when a full build is needed instead (the caller
-    removes `new_path`)."""
-    changed = changed_records(old_files, new_files)
+def update(old_path: Path, new_path: Path, dataset: Dataset, changed: set[tuple[str, str]] | None,
+           key: str) -> bool:
+    """Write at `new_path` the database of `dataset`, from the one at `old_path`, whose records
+    differ by `changed` (cache.Index.records_changed_since; None: a single file changed). False when
+    a full build is needed instead (the caller removes `new_path`)."""
     total = sum(map(dataset.count, RECORD_FOLDERS))
     if changed is None or len(changed) > MAX_SHARE * max(total, 1):
         return False
     shutil.copyfile(old_path, new_path)
-    con = duckdb.connect(str(new_path), config={"memory_limit": BUILD_MEMORY})
+    con = duckdb.connect(str(new_path), config={"memory_limit": UPDATE_MEMORY})
     try:
         con.execute("CREATE TEMP TABLE redo (kind VARCHAR, id VARCHAR)")
         con.executemany("INSERT INTO redo VALUES (?, ?)", sorted(changed))
@@ -113,7 +96,7 @@ def update(old_path: Path, new_path: Path, dataset: Dataset, old_files: dict[str
         db.update_summary(con, "IN (SELECT id FROM redo WHERE kind = 'measures')")
         con.execute("UPDATE dataset_meta SET key = ?", [key])
         con.execute("CHECKPOINT")
-    except (_FullBuild, duckdb.Error):
+    except (_FullBuild, NotAsValidated, duckdb.Error):
         return False
     finally:
         con.close()

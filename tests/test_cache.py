@@ -311,3 +311,5 @@ def test_the_index_gives_back_every_file_with_its_stat_and_hashes(cache_dir, goo
     index = cache.Index.read(next(cache_dir.glob("*.index")))
     dataset, _ = load_dataset(good_copy, reuse=False)
     assert index.files == {rel: [*entry, dataset.made[rel]] for rel, entry in dataset.read.items()}
+    assert all(index.made_at(rel) == dataset.made[rel] for rel in dataset.read if rel.partition("/")[0] in files.RECORD_FOLDERS)
+    assert index.made_at("measures/no-such-measure.yaml") is None and index.made_at("elsewhere/x.yaml") is None

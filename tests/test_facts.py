@@ -262,8 +262,11 @@ def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do
     full, _ = load_dataset(data, reuse=False)
     assert ds.counted == {kind: len(getattr(full, kind)) for kind in ("measures", "sources", "instruments")}
     assert ds.read == full.read and ds.made == full.made
-    assert ds.fetch("measures", "us-2022-seafood-import-ban") == full.fetch("measures", "us-2022-seafood-import-ban")
-    assert ds.fetch("measures", "no-such-measure") is None
+    indexed = dataset_module.Dataset.as_indexed(data, full.made.get, ds.counted)  # (records from the facts)
+    assert indexed.fetch("measures", "us-2022-seafood-import-ban") == full.fetch("measures", "us-2022-seafood-import-ban")
+    assert indexed.fetch("measures", "no-such-measure") is None
+    with pytest.raises(dataset_module.NotAsValidated):  # the facts hold another record than the one validated
+        dataset_module.Dataset.as_indexed(data, lambda rel: "0" * 32, ds.counted).fetch("measures", "us-2022-seafood-import-ban")
 
 
 def _invalid_alone(root):

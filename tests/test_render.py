@@ -40,3 +40,14 @@ def test_rendered_rows_are_the_json_of_their_records(table: tuple) -> None:
 def test_the_shapes_the_fast_path_leaves_to_json_dumps() -> None:
     for value in ([], [{}], [[1]], [1, "a"], [{"a": [[1]]}], [{1: 2}], {"a": [1]}, "\ud800", [{"s": "\ud800"}]):
         assert to_json(value) == reference(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000)) | st.text(alphabet=st.characters(max_codepoint=0x7f)))
+def test_a_text_is_as_wide_as_wcwidth_says_or_one_column_a_character_when_it_cannot(text: str) -> None:
+    from wcwidth import wcswidth
+
+    from sanctions.render import width_of
+
+    width = wcswidth(text)
+    assert width_of(text) == (width if width >= 0 else len(text))

@@ -190,14 +190,17 @@ def test_an_edit_that_a_record_or_a_check_shows_is_never_taken_for_a_comment(dat
         load_valid(data)
 
 
-def test_records_to_redo_are_those_whose_record_changed_not_only_their_bytes():
-    stat = [1, 2, 3, 4]
-    old = {"measures/a.yaml": [*stat, "b1", "r1"], "measures/b.yaml": [*stat, "b2", "r2"],
-           "sources/c.yaml": [*stat, "b3", "r3"]}
-    new = {"measures/a.yaml": [*stat, "b1*", "r1"], "measures/b.yaml": [*stat, "b2*", "r2*"],
-           "sources/d.yaml": [*stat, "b4", "r4"]}
-    assert update_module.changed_records(old, new) == {("measures", "b"), ("sources", "c"), ("sources", "d")}
-    assert update_module.changed_records(old, {**new, "coverage.yaml": [*stat, "b5", "r5"]}) is None
+def test_records_to_redo_are_those_whose_record_changed_not_only_their_bytes(tmp_path):
+    def index(files):
+        return cache.Index.of("k", tmp_path, {rel: [1, 2, 3, 4, b * 32, m * 32] for rel, (b, m) in files.items()},
+                              [0, 0], 0)
+
+    old = {"measures/a.yaml": "1a", "measures/b.yaml": "2b", "sources/c.yaml": "3c"}
+    edited = {**old, "measures/a.yaml": "4a", "measures/b.yaml": "5d"}  # a's bytes only; b's record
+    assert index(edited).records_changed_since(index(old)) == {("measures", "b")}
+    other = {"measures/a.yaml": "4a", "measures/b.yaml": "5d", "sources/d.yaml": "6e"}  # c gone, d new
+    assert index(other).records_changed_since(index(old)) == {("measures", "b"), ("sources", "c"), ("sources", "d")}
+    assert index({**old, "coverage.yaml": "77"}).records_changed_since(index(old)) is None
 
 
 def test_invalid_data_found_in_a_child_process_is_reported_whole(data, apart):
