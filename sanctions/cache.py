@@ -7,10 +7,11 @@ ever touched, so pointing SANCTIONS_CACHE_DIR at a busy folder is safe.
 
 The key hashes what the database is built from: every module of the package and each file's
 record as validated (facts.made_of), so that an edit to a comment or the layout leaves the
-database as it is and costs only a new index. The index remembers each file's stat with the hash
-of its bytes (each file is read once: hashed and parsed from the same bytes), as git's index does: when no file's size, mtime, ctime or inode changed, and none changed so
-close to the index's writing that a same-timestamp edit could hide, the key is known without
-reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
+database as it is and costs only a new index (refresh.py). The index remembers each file's stat
+with the hash of its bytes (each file is read once: hashed and parsed from the same bytes) and of
+its record, as git's index does: when no file's size, mtime, ctime or inode changed, and none
+changed so close to the index's writing that a same-timestamp edit could hide, the key is known
+without reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
 no check at all. A database whose file, size or stored key disagrees with the index is rebuilt.
 """
 

@@ -1,11 +1,12 @@
 """The database of the last build, updated for the records that changed, instead of rebuilt.
 
 Every row of a record table belongs to one record (a measure's events, an instrument's parties, a
-citation's record). The records to redo are those whose files changed, were added or removed,
-and, until nothing more is found, the records whose rows refer to a redone record's rows (a
-measure citing a changed source, a measure linking to a changed measure): their rows are deleted,
-children first, and built again from the validated dataset, parents first, so that every foreign
-key holds at every step. Then the rows of the table built from the others (measure_summary) are
+citation's record). The records to redo are those that changed, were added or removed (their
+record as validated, not only their file's bytes), and, until nothing more is found, the records
+whose rows refer to a redone record's rows (a measure citing a changed source, a measure linking
+to a changed measure): their rows are deleted, children first, and built again from the validated
+records (taken from the facts: Dataset.as_indexed), parents first, so that every foreign key
+holds at every step. Then the rows of the table built from the others (measure_summary) are
 made again for the measures redone. The update works on a copy of the old database file;
 anything unexpected means a full build instead.
 A change to a single file (vocabularies, coverage) always means a full build.
