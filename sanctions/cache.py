@@ -230,7 +230,14 @@ def _names(joined: str) -> list[str]:
     return joined.split("\n") if joined else []
 
 
-def fresh_key(root: Path, index: Index | None) -> str | None:
+class Seen(NamedTuple):
+    """What a freshness check saw: every indexed entry's stat and each folder's (stats_now)."""
+
+    stats: array
+    folders: dict[str, list[int]]
+
+
+def fresh_key(root: Path, index: Index | None, seen: list[Seen] | None = None) -> str | None:
     """The key of the data as it is now, when the index proves it without reading any file.
 
     Every entry of every record folder and every single file, with one stat each and nothing else
@@ -242,8 +249,11 @@ def fresh_key(root: Path, index: Index | None) -> str | None:
         return None
     if immutable(root):
         return index.key
+    folders: dict[str, list[int]] = {}
     try:
-        current = stats_now(root, index)
+        current = stats_now(root, index, folders)
+        if current is not None and seen is not None:
+            seen.append(Seen(current, folders))  # (for refresh.py, which would take them again)
         if current is None or current.tobytes() != index.stats:
             return None
         if racy(index, current):
@@ -329,11 +339,12 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     ident = dataset_id(root)
     index_path = directory / f"{ident}.index"
     index = Index.read(index_path)
-    key = fresh_key(root, index)
-    if key is None and index is not None and not immutable(root):
+    seen: list[Seen] = []
+    key = fresh_key(root, index, seen)
+    if key is None and seen and index is not None:
         from .refresh import refreshed
 
-        key = refreshed(root, index, index_path)  # (only files whose records are the same changed)
+        key = refreshed(root, index, index_path, seen[0])  # (only files whose records are the same changed)
     if key is not None and index is not None:
         con = _open(directory / f"{ident}-{key}.duckdb", key, index)
         if con is not None:

@@ -16,23 +16,23 @@ import time
 from array import array
 from pathlib import Path
 
-from .cache import Index, differing, racy, stats_now
+from .cache import Index, Seen, differing, racy
 from .dataset import valid_alone
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
-from .store import RACY_NS
+from .store import RACY_NS, code_hash
 
 #: More changed files than this: the build's own validation (on both cores) is the better path.
 MOST = 64
 RACY_MOST = 2_000  # files to read again, whose stat cannot vouch for them
 
 
-def refreshed(root: Path, index: Index, index_path: Path) -> str | None:
-    """The index's key, once the index is brought up to date; None when a build is needed."""
-    folders: dict[str, list[int]] = {}
+def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> str | None:
+    """The index's key, once the index is brought up to date; None when a build is needed.
+    `seen`: what the freshness check found on disk (cache.fresh_key), the same entries as indexed."""
+    if index.code != code_hash():  # (a database built by other code is never vouched for)
+        return None
+    current, folders = seen
     try:
-        current = stats_now(root, index, folders)
-        if current is None:
-            return None
         moved = differing(current.tobytes(), index.stats, 32, MOST + 1)
         if not moved or len(moved) > MOST:
             return None

@@ -165,6 +165,19 @@ def test_after_an_edit_no_record_shows_the_next_command_neither_builds_nor_updat
     check(data, tmp_path)
 
 
+def test_under_other_code_an_edit_no_record_shows_still_means_a_build(data, monkeypatch):
+    cache.connect(data).close()
+    monkeypatch.setattr(cache, "code_hash", lambda: "another version of the package")
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    measure.write_text(measure.read_text() + "# a comment\n")
+    os.utime(measure, (time.time() - 60,) * 2)
+    built = []
+    real = cache._build
+    monkeypatch.setattr(cache, "_build", lambda *args: built.append(1) or real(*args))
+    cache.connect(data).close()
+    assert built == [1]
+
+
 def _duplicate_key(measure: Path) -> None:  # (the same record, but the file is invalid alone)
     edit(measure, "\ntitle:", "\nauthority: US\ntitle:")
 
