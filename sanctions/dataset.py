@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from .digest import digest_of
 from .errors import Problem
-from .facts import Facts, fingerprint, found_nothing_before, made_of
+from .facts import Facts, fingerprint, found_nothing_before, made_of, mark_of
 from .files import SINGLE_FILES, DataFile, Unreadable, file_hash, read_regular, scan, shown, stat_of
 from .io import Document, parse_bytes
 from .models import (
@@ -131,6 +131,8 @@ class Dataset:
     seen: str | None = None
     #: rel path -> what the database is built from (facts.made_of), for each file valid alone.
     made: dict[str, str] = field(default_factory=dict)
+    #: rel path -> what the rules across records see of it (facts.mark_of, in hex), likewise.
+    marks: dict[str, str] = field(default_factory=dict)
     #: Set when no record is loaded: the records of each kind, counted. For a dataset that every
     #: check found clean before exactly as it is (load_dataset's `unless_clean`), `read` and `made`
     #: are filled; for one `as_indexed`, `fetch` takes records from the facts.
@@ -138,12 +140,13 @@ class Dataset:
     _facts: tuple[Facts, Callable[[str], str | None]] | None = field(default=None, repr=False)
 
     @classmethod
-    def as_indexed(cls, root: Path, made: Callable[[str], str | None], counted: dict[str, int]) -> Dataset:
+    def as_indexed(cls, root: Path, made: Callable[[str], str | None], counted: dict[str, int],
+                   facts: Facts | None = None) -> Dataset:
         """The valid dataset whose record files hold the records `made` gives (rel -> made_of, None
         for no record), each fetched from the facts when asked for, and only if it is that very
         record (else NotAsValidated: the facts moved on since the validation)."""
         with no_collection():
-            return cls(root, counted=counted, _facts=(Facts(root).load(), made))
+            return cls(root, counted=counted, _facts=(facts or Facts(root).load(), made))
 
     def count(self, kind: str) -> int:
         return self.counted[kind] if self.counted is not None else len(getattr(self, kind))
@@ -364,6 +367,7 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.d
                 known = facts.known
                 dataset.read = {rel: (*known[rel].stat, known[rel].hash) for rel in own}
                 dataset.made = {rel: known[rel].made for rel in own}
+                dataset.marks = {rel: known[rel].mark.hex() for rel in own}
                 return dataset, []
     if extra:
         for path in extra:
@@ -390,6 +394,7 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.d
                     if loaded.record is not None and doc.moved is None and not doc.problems:
                         if facts is None:
                             dataset.made[rel] = made_of(loaded.record.data)
+                            dataset.marks[rel] = mark_of(rel, loaded.id, loaded.digest, read[4]).hex()
                             continue
                         valid_alone.append(rel)
                         if rel not in facts.served:  # read this time: remember it
@@ -399,6 +404,7 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.d
                         fact = facts.known[rel]
                         marks.append(fact.mark)
                         dataset.made[rel] = fact.made
+                        dataset.marks[rel] = fact.mark.hex()
         if batch is singles:
             context = Context.of(today, dataset.authorities, dataset.sectors,
                                  dataset.official_hosts if "official_hosts" in dataset.single_documents else None,
@@ -465,14 +471,29 @@ def _clean_as_before(files: list[DataFile], facts: Facts, root: Path, today: dt.
     return counted
 
 
-def valid_alone(root: Path, rels: list[str], today: dt.date) -> dict[str, tuple[tuple, str]] | None:
-    """For each of these record files: the stat and hash of the bytes parsed, and what the database
-    is built from (facts.made_of), when each is valid alone and against the vocabularies (read
+class Alone(NamedTuple):
+    """A record file checked alone and against the vocabularies (valid_alone)."""
+
+    read: tuple    # the stat and hash of the bytes parsed
+    made: str      # what the database is built from (facts.made_of)
+    mark: str      # what the rules across records see (facts.mark_of, in hex)
+    id: str
+    record: bytes  # packed (Packed.data)
+    digest: Any
+    context: str   # the key of the vocabularies it was checked against
+
+
+def valid_alone(root: Path, rels: list[str], today: dt.date) -> dict[str, Alone] | None:
+    """Each of these record files, when each is valid alone and against the vocabularies (read
     now); else None."""
     with no_collection():
         singles = [_load_one(Context(today), DataFile(kind, root / rel, rel)) for kind, rel in SINGLE_FILES.items()]
-        checked = _alone(_context(today, singles), [DataFile(rel.partition("/")[0], root / rel, rel) for rel in rels])
-    return None if checked is None else {c.file.rel: (c.read, made_of(c.record.data)) for c in checked}
+        context = _context(today, singles)
+        checked = _alone(context, [DataFile(rel.partition("/")[0], root / rel, rel) for rel in rels])
+    if context is None or checked is None:
+        return None
+    return {c.file.rel: Alone(c.read, made_of(c.record.data), mark_of(c.file.rel, c.id, c.digest, c.read[4]).hex(),
+                              c.id, c.record.data, c.digest, context.key) for c in checked}
 
 
 def _context(today: dt.date, singles: list[Loaded]) -> Context | None:

@@ -69,6 +69,13 @@ class Held(NamedTuple):
     digest: Any       # what the rules across records need (digest.py)
 
 
+def mark_of(rel: str, record_id: str | None, digest: Any, content_hash: str) -> bytes:
+    """What the rules across records see of a file (its name, ID and digest; a single file's
+    bytes), hashed: two files with one mark cannot differ for them."""
+    seen = repr((rel, record_id, digest) if digest is not None else (rel, content_hash))  # (a pickle can vary)
+    return hashlib.blake2b(seen.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def made_of(record: bytes) -> str:
     """The hash of a record as validated (dataset.Packed's bytes): equal for files that differ only
     in comments or layout, which the database never sees."""
@@ -138,8 +145,7 @@ class Facts:
 
     def put(self, rel: str, st: Stat, content_hash: str, record_id: str | None, record: bytes,
             digest: Any, context: str, today: dt.date) -> None:
-        seen = repr((rel, record_id, digest) if digest is not None else (rel, content_hash))  # (a pickle
-        mark = hashlib.blake2b(seen.encode("utf-8", "surrogatepass"), digest_size=16).digest()  # can vary)
+        mark = mark_of(rel, record_id, digest, content_hash)
         index = _shard(rel)
         self.known[rel] = self._index[index][rel] = Fact(st, content_hash, record_id, context, today.toordinal(),
                                                          time.time_ns(), mark, made_of(record))

@@ -16,8 +16,9 @@ import time
 from array import array
 from pathlib import Path
 
-from .cache import Index, Seen, differing, racy
-from .dataset import valid_alone
+from .cache import Index, Seen, Update, brought_up, differing, key_of, racy
+from .dataset import Alone, valid_alone
+from .facts import Facts
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
 from .store import RACY_NS, code_hash
 
@@ -26,9 +27,10 @@ MOST = 64
 RACY_MOST = 2_000  # files to read again, whose stat cannot vouch for them
 
 
-def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> str | None:
-    """The index's key, once the index is brought up to date; None when a build is needed.
-    `seen`: what the freshness check found on disk (cache.fresh_key), the same entries as indexed."""
+def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> Index | None:
+    """The index of the data, once it (and, if a record changed, the database) is brought up to
+    date; None when a build is needed. `seen`: what the freshness check found on disk
+    (cache.fresh_key), the same entries as indexed."""
     if index.code != code_hash():  # (a database built by other code is never vouched for)
         return None
     current, folders = seen
@@ -39,7 +41,7 @@ def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> str | N
         entries = index.entries()
         if racy(index, current) and not _same_bytes(root, index, current, entries, set(moved)):
             return None
-        stats, hashes = array("q", index.stats), bytearray(index.hashes)
+        stats, hashes, made = array("q", index.stats), bytearray(index.hashes), bytearray(index.made)
         to_check: dict[str, int] = {}
         for i in moved:
             rel, old_hash = entries[i], index.hashes[16 * i:16 * i + 16]
@@ -50,21 +52,49 @@ def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> str | N
                 stats[4 * i:4 * i + 4] = array("q", stat_of(st))
             else:
                 to_check[rel] = i
-        if to_check:
-            checked = valid_alone(root, list(to_check), dt.date.today())
-            if checked is None:
-                return None
-            for rel, (read, made) in checked.items():
-                i = to_check[rel]
-                if made != index.made[16 * i:16 * i + 16].hex():
-                    return None
-                stats[4 * i:4 * i + 4] = array("q", read[:4])
-                hashes[16 * i:16 * i + 16] = bytes.fromhex(read[4])
+        changed: dict[str, Alone] = {}
+        checked = valid_alone(root, list(to_check), dt.date.today()) if to_check else {}
+        if checked is None:
+            return None
+        for rel, alone in checked.items():
+            i = to_check[rel]
+            if alone.mark != index.marks[16 * i:16 * i + 16].hex():
+                return None  # the rules across records see the change: the build validates it all
+            stats[4 * i:4 * i + 4] = array("q", alone.read[:4])
+            hashes[16 * i:16 * i + 16] = bytes.fromhex(alone.read[4])
+            if alone.made != index.made[16 * i:16 * i + 16].hex():
+                made[16 * i:16 * i + 16] = bytes.fromhex(alone.made)
+                changed[rel] = alone
     except OSError:
         return None
-    Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes), index.made,
-          index.db, time.time_ns()).write(index_path)
-    return index.key
+    new = Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes), bytes(made),
+                index.marks, index.db, time.time_ns())
+    if not changed:
+        new.write(index_path)
+        return new
+    return _updated(root, index, new, index_path, entries, changed)
+
+
+def _updated(root: Path, old: Index, new: Index, index_path: Path, entries: list[str],
+             changed: dict[str, Alone]) -> Index | None:
+    """Records that changed, none in what the rules across records see of it (its mark is the
+    one indexed): the rules would find what they found in the indexed build, nothing; so the
+    database is updated in place (cache.brought_up) for them, their facts kept for the update to
+    take them from."""
+    facts, today = Facts(root).load(), dt.date.today()
+    for rel, alone in changed.items():
+        facts.put(rel, tuple(alone.read[:4]), alone.read[4], alone.id, alone.record, alone.digest, alone.context,
+                  today)
+    facts.save()
+    new.key = key_of((rel, new.made[16 * i:16 * i + 16].hex()) for i, rel in enumerate(entries)
+                     if any(new.made[16 * i:16 * i + 16]))
+    counted = {folder: sum(name.endswith(".yaml") for name in new.listing[folder].split("\n"))
+               for folder in RECORD_FOLDERS if new.listing.get(folder)}
+    redo = {tuple(rel.removesuffix(".yaml").split("/", 1)) for rel in changed}
+    directory, ident = index_path.parent, index_path.stem
+    if not brought_up(root, directory, ident, index_path, new.key, new, Update(old.key, redo, counted, facts)):
+        return None
+    return new
 
 
 def _same_bytes(root: Path, index: Index, current: array, entries: list[str], moved: set[int]) -> bool:

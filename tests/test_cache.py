@@ -216,7 +216,9 @@ def test_files_changed_just_before_the_build_are_rehashed_not_rebuilt(cache_dir,
     path.write_text(path.read_text().replace("Deny financing", "Deny financinG"))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     os.system(f"touch -d @{before.st_ctime_ns / 1e9} {path} 2>/dev/null")
-    assert title(cache.connect(good_copy)).startswith("Deny financinG") and len(builds) == 1
+    # (the write moved its ctime: the record changed, not what the rules across records see, so
+    # the database is updated in place by the command itself: refresh.py)
+    assert title(cache.connect(good_copy)).startswith("Deny financinG") and builds == []
 
 
 def snapshot(con) -> dict[str, list]:
@@ -310,6 +312,6 @@ def test_the_index_gives_back_every_file_with_its_stat_and_hashes(cache_dir, goo
     cache.connect(good_copy).close()
     index = cache.Index.read(next(cache_dir.glob("*.index")))
     dataset, _ = load_dataset(good_copy, reuse=False)
-    assert index.files == {rel: [*entry, dataset.made[rel]] for rel, entry in dataset.read.items()}
+    assert index.files == {rel: [*entry, dataset.made[rel], dataset.marks[rel]] for rel, entry in dataset.read.items()}
     assert all(index.made_at(rel) == dataset.made[rel] for rel in dataset.read if rel.partition("/")[0] in files.RECORD_FOLDERS)
     assert index.made_at("measures/no-such-measure.yaml") is None and index.made_at("elsewhere/x.yaml") is None

@@ -190,22 +190,47 @@ def _unknown_sector(measure: Path) -> None:
     edit(measure, "sectors: [seafood]", "sectors: [seafod]")
 
 
-@pytest.mark.parametrize("change", [_duplicate_key, _other_record, _unknown_sector])
+def _unknown_source(measure: Path) -> None:  # (valid alone: only the rules across records see it)
+    cited = next(line for line in measure.read_text().splitlines() if "source: " in line).split("source: ")[1]
+    edit(measure, f"source: {cited}", "source: no-such-source")
+
+
+def _date_mismatch(measure: Path) -> None:  # (valid alone, and in the database: only a rule across records sees it)
+    edit(measure, "  - kind: adopted\n    date: 2022-03-11", "  - kind: adopted\n    date: 2022-03-10")
+
+
+@pytest.mark.parametrize("change", [_duplicate_key, _other_record, _unknown_sector, _unknown_source, _date_mismatch])
 def test_an_edit_that_a_record_or_a_check_shows_is_never_taken_for_a_comment(data, tmp_path, change):
     cache.connect(data).close()
     change(data / "measures" / "us-2022-seafood-import-ban.yaml")
     try:
-        check(data, tmp_path)
+        expected = from_nothing(data, tmp_path)
     except DataError:
         with pytest.raises(DataError):
-            load_valid(data)
-    else:
-        load_valid(data)
+            cache.connect(data)
+        return
+    con = cache.connect(data)
+    try:
+        assert contents(con) == expected
+    finally:
+        con.close()
+
+
+def test_a_record_edit_the_rules_across_records_do_not_see_is_an_update_without_a_build(data, tmp_path,
+                                                                                         monkeypatch, updates):
+    """A title: the database shows it, the rules across records do not (its mark is the one
+    indexed), so the command itself updates the database in place, with no validation of the
+    rest; the last build's database is removed."""
+    cache.connect(data).close()
+    monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built"))
+    _other_record(data / "measures" / "us-2022-seafood-import-ban.yaml")
+    check(data, tmp_path)
+    assert updates()[-1:] == [True] and len(list(cache.cache_dir().glob("*.duckdb"))) == 1
 
 
 def test_records_to_redo_are_those_whose_record_changed_not_only_their_bytes(tmp_path):
     def index(files):
-        return cache.Index.of("k", tmp_path, {rel: [1, 2, 3, 4, b * 32, m * 32] for rel, (b, m) in files.items()},
+        return cache.Index.of("k", tmp_path, {rel: [1, 2, 3, 4, b * 32, m * 32, "0" * 32] for rel, (b, m) in files.items()},
                               [0, 0], 0)
 
     old = {"measures/a.yaml": "1a", "measures/b.yaml": "2b", "sources/c.yaml": "3c"}
