@@ -1,12 +1,15 @@
-"""The cache's index brought up to date, without a build, after edits that no record shows.
+"""The cache brought up to date by the command itself, without validating the rest, after edits
+that the rules across records do not see.
 
-A comment, a blank line, another quoting or line wrapping changes a file's bytes and stat, but not
-its record as validated (facts.made_of), which is all the database is built from. When every file
-whose stat moved since the index still holds, alone, the very record the index has for it, the
-data is that of the indexed build, which was valid: the rules across records see only records, so
-they would find nothing again. Then only those files' stats and hashes change in the index, and
-the database stands. Anything else (an added or removed file, a vocabulary, a record that differs,
-a file invalid alone) is left to the build, which validates everything (cache._build).
+A comment, a blank line, other quoting or wrapping changes a file's bytes and stat, but not its
+record as validated (facts.made_of), which is all the database is built from: then only the
+index changes. A title, a note or a quote changes the record but not its mark (facts.mark_of:
+what the rules across records see of it): the rules would find what they found in the indexed
+build, which was valid, so nothing; then the database is updated in place for those records
+(cache.brought_up), their facts kept for the update to take them from. Each changed file is
+checked alone against the vocabularies first. Anything else (an added or removed file, a
+vocabulary, a mark that differs, a file invalid alone, other code) is left to the build, which
+validates everything (cache._build).
 """
 
 from __future__ import annotations
