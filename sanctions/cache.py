@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 import duckdb
 
 from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of
-from .store import FOLDER, RACY_NS, cache_dir, code_hash, content_hash_of, dataset_id  # noqa: F401 (part of this module's API)
+from .store import FOLDER, RACY_NS, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
 
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
@@ -80,10 +80,11 @@ class Index:
     _split: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # listings, split
 
     @classmethod
-    def of(cls, key: str, root: Path, files: dict[str, Entry], db: list[int], written: int) -> Index:
-        """The index of `files` (dataset.read) as found under `root`: each folder's stat, then its
+    def of(cls, key: str | None, root: Path, files: dict[str, Entry], db: list[int], written: int) -> Index:
+        """The index of `files` (cache._entries) as found under `root`: each folder's stat, then its
         listing, are taken now (an entry added since changes the folder's stat); the files' stats
-        are those of the bytes parsed (a file changed since is then not vouched for)."""
+        are those of the bytes parsed (a file changed since is then not vouched for). With no
+        `key`, the key of the records it indexes (`records_key`)."""
         folders: dict[str, list[int]] = {}
         listing: dict[str, str] = {}
         in_folder: dict[str, dict[str, Entry]] = {}
@@ -115,7 +116,15 @@ class Index:
         hashes = bytes.fromhex("".join(e[4] if e and e[4] else _NO_HASH for e in entries))
         made = bytes.fromhex("".join(e[5] if e and e[5] else _NO_HASH for e in entries))
         marks = bytes.fromhex("".join(e[6] if e and e[6] else _NO_HASH for e in entries))
-        return cls(key, code_hash(), folders, listing, stats.tobytes(), hashes, made, marks, db, written)
+        index = cls(key or "", code_hash(), folders, listing, stats.tobytes(), hashes, made, marks, db, written)
+        index.key = key or index.records_key()
+        return index
+
+    def records_key(self) -> str:
+        """The database key of the records this index holds (`key_of`; an entry with no record,
+        such as a README, has none)."""
+        return key_of((rel, self.made[16 * i:16 * i + 16].hex()) for i, rel in enumerate(self.entries())
+                      if any(self.made[16 * i:16 * i + 16]))
 
     def records_changed_since(self, old: Index) -> set[tuple[str, str]] | None:
         """(folder, id) of each record added, removed or changed (its record, not only its file's
@@ -243,8 +252,14 @@ class Seen(NamedTuple):
     folders: dict[str, list[int]]
 
 
-def fresh_key(root: Path, index: Index | None, seen: list[Seen] | None = None) -> str | None:
-    """The key of the data as it is now, when the index proves it without reading any file.
+def fresh_key(root: Path, index: Index | None) -> str | None:
+    """The key of the data as it is now, when the index proves it without reading any file."""
+    return _fresh(root, index)[0]
+
+
+def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
+    """fresh_key, and what it saw on disk when the index listed the same entries (for refresh.py,
+    which would take the stats again).
 
     Every entry of every record folder and every single file, with one stat each and nothing else
     (this is every warm command's cost): the same entries, and the same size, mtime, ctime and
@@ -252,25 +267,26 @@ def fresh_key(root: Path, index: Index | None, seen: list[Seen] | None = None) -
     index's writing that a same-timestamp edit could hide, means "not proven" (or, for the latter,
     its hash is compared). Entries scan() would report (links, folders) never match a recorded stat."""
     if index is None or index.code != code_hash():
-        return None
+        return None, None
     if immutable(root):
-        return index.key
+        return index.key, None
     folders: dict[str, list[int]] = {}
     try:
         current = stats_now(root, index, folders)
-        if current is not None and seen is not None:
-            seen.append(Seen(current, folders))  # (for refresh.py, which would take them again)
-        if current is None or current.tobytes() != index.stats:
-            return None
+        if current is None:
+            return None, None
+        seen = Seen(current, folders)
+        if current.tobytes() != index.stats:
+            return None, seen
         if racy(index, current):
             for rel, entry in index.files.items():  # changed too close to the index's writing:
                 if max(entry[1], entry[2]) >= index.written - RACY_NS:  # the stat cannot vouch
                     raw, _ = read_regular(root / rel)
                     if file_hash(raw) != entry[4]:
-                        return None
+                        return None, seen
     except OSError:
-        return None
-    return index.key
+        return None, None
+    return index.key, None
 
 
 def racy(index: Index, current: array) -> bool:
@@ -345,12 +361,11 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     ident = dataset_id(root)
     index_path = directory / f"{ident}.index"
     index = Index.read(index_path)
-    seen: list[Seen] = []
-    key = fresh_key(root, index, seen)
-    if key is None and seen and index is not None:
+    key, seen = _fresh(root, index)
+    if seen is not None and index is not None:
         from .refresh import refreshed
 
-        index = refreshed(root, index, index_path, seen[0])  # (edits that the rules across records do not see)
+        index = refreshed(root, index, index_path, seen)  # (edits that the rules across records do not see)
         key = index.key if index is not None else None
     if key is not None and index is not None:
         con = _open(directory / f"{ident}-{key}.duckdb", key, index)
@@ -374,9 +389,9 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
     # Validated where the validation runs (a child process for a large dataset:
     # validate.apart_if_large), which hands back records only when a full build is needed.
     key, new, update, dataset = apart_if_large(root, _validated, root, directory, ident, index_path)
-    if update is None and dataset is None or update is not None and not brought_up(
-            root, directory, ident, index_path, key, new, update):
-        key, new, dataset = apart_if_large(root, _for_a_build, root)  # (the data may have moved on)
+    done = update is not None and brought_up(root, directory, ident, index_path, key, new, update)
+    if not done and dataset is None:  # (validated again: the data may have moved on)
+        key, new, dataset = apart_if_large(root, _for_a_build, root)
     path = directory / f"{ident}-{key}.duckdb"
     if dataset is not None:
         tmp = _tmp_for(path)
@@ -411,22 +426,18 @@ def _validated(root: Path, directory: Path, ident: str, index_path: Path) -> tup
 
     The update itself runs in this process's parent (`brought_up`), whose heap holds no
     validation: after one at 100,000 measures, the update's DuckDB memory came on top of 1.2 GB."""
-    from .dataset import give_back_freed
-    from .update import MAX_SHARE
+    from .update import worth_it
     from .validate import load_valid
 
-    # (A dataset found clean as before is not loaded: `read` and `made` are all this needs of it.)
+    # (A dataset found clean as before is not loaded: its files' entries are all this needs of it.)
     dataset = load_valid(root, unless_clean=True).released()  # (what only the checks needed, freed)
-    give_back_freed()
-    files = _entries(dataset)
-    key = key_of((rel, entry[5]) for rel, entry in files.items())
-    new = Index.of(key, root, files, [], 0)
-    del files
+    new = Index.of(None, root, _entries(dataset), [], 0)
+    key = new.key
     old = Index.read(index_path)
     counted = {kind: dataset.count(kind) for kind in RECORD_FOLDERS}
     if old is not None and _open_intact(directory / f"{ident}-{old.key}.duckdb", old.key, old):
         changed = new.records_changed_since(old)
-        if changed is not None and len(changed) <= MAX_SHARE * max(sum(counted.values()), 1):
+        if worth_it(changed, sum(counted.values())):
             return key, new, Update(old.key, changed, counted), None
     # (None for one found clean as before, not loaded: the caller loads it, in a fresh process)
     return key, new, None, _without_files(dataset) if dataset.counted is None else None
@@ -437,9 +448,8 @@ def _for_a_build(root: Path) -> tuple[str, Index, Any]:
     from .validate import load_valid
 
     dataset = load_valid(root).released()
-    files = _entries(dataset)
-    key = key_of((rel, entry[5]) for rel, entry in files.items())
-    return key, Index.of(key, root, files, [], 0), _without_files(dataset)
+    new = Index.of(None, root, _entries(dataset), [], 0)
+    return new.key, new, _without_files(dataset)
 
 
 def _without_files(dataset: Any) -> Any:

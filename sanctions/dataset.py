@@ -134,8 +134,8 @@ class Dataset:
     #: rel path -> what the rules across records see of it (facts.mark_of, in hex), likewise.
     marks: dict[str, str] = field(default_factory=dict)
     #: Set when no record is loaded: the records of each kind, counted. For a dataset that every
-    #: check found clean before exactly as it is (load_dataset's `unless_clean`), `read` and `made`
-    #: are filled; for one `as_indexed`, `fetch` takes records from the facts.
+    #: check found clean before exactly as it is (load_dataset's `unless_clean`), `read`, `made` and
+    #: `marks` are filled; for one `as_indexed`, `fetch` takes records from the facts.
     counted: dict[str, int] | None = None
     _facts: tuple[Facts, Callable[[str], str | None]] | None = field(default=None, repr=False)
 
@@ -336,19 +336,6 @@ def no_collection() -> Iterator[None]:
             gc.freeze()
             gc.unfreeze()
             gc.enable()
-
-
-def give_back_freed() -> None:
-    """Hand the memory freed since (a validation's digests, documents, facts) back to the system,
-    where the C library can (glibc's malloc_trim): Python keeps it otherwise, and an update of the
-    database after a validation at 100,000 measures peaked 85 MB higher."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.date,

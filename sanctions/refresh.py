@@ -19,7 +19,7 @@ import time
 from array import array
 from pathlib import Path
 
-from .cache import Index, Seen, Update, brought_up, differing, key_of, racy
+from .cache import Index, Seen, Update, brought_up, differing, racy
 from .dataset import Alone, valid_alone
 from .facts import Facts
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
@@ -75,11 +75,10 @@ def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> Index |
     if not changed:
         new.write(index_path)
         return new
-    return _updated(root, index, new, index_path, entries, changed)
+    return _updated(root, index, new, index_path, changed)
 
 
-def _updated(root: Path, old: Index, new: Index, index_path: Path, entries: list[str],
-             changed: dict[str, Alone]) -> Index | None:
+def _updated(root: Path, old: Index, new: Index, index_path: Path, changed: dict[str, Alone]) -> Index | None:
     """Records that changed, none in what the rules across records see of it (its mark is the
     one indexed): the rules would find what they found in the indexed build, nothing; so the
     database is updated in place (cache.brought_up) for them, their facts kept for the update to
@@ -89,8 +88,7 @@ def _updated(root: Path, old: Index, new: Index, index_path: Path, entries: list
         facts.put(rel, tuple(alone.read[:4]), alone.read[4], alone.id, alone.record, alone.digest, alone.context,
                   today)
     facts.save()
-    new.key = key_of((rel, new.made[16 * i:16 * i + 16].hex()) for i, rel in enumerate(entries)
-                     if any(new.made[16 * i:16 * i + 16]))
+    new.key = new.records_key()
     counted = {folder: sum(name.endswith(".yaml") for name in new.listing[folder].split("\n"))
                for folder in RECORD_FOLDERS if new.listing.get(folder)}
     redo = {tuple(rel.removesuffix(".yaml").split("/", 1)) for rel in changed}

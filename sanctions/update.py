@@ -70,13 +70,18 @@ def _closure(con: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+def worth_it(changed: set[tuple[str, str]] | None, total: int) -> bool:
+    """Whether an update for these changed records beats a full build of `total` records."""
+    return changed is not None and len(changed) <= MAX_SHARE * max(total, 1)
+
+
 def update(old_path: Path, new_path: Path, dataset: Dataset, changed: set[tuple[str, str]] | None,
            key: str) -> bool:
     """Write at `new_path` the database of `dataset`, from the one at `old_path`, whose records
     differ by `changed` (cache.Index.records_changed_since; None: a single file changed). False when
     a full build is needed instead (the caller removes `new_path`)."""
     total = sum(map(dataset.count, RECORD_FOLDERS))
-    if changed is None or len(changed) > MAX_SHARE * max(total, 1):
+    if not worth_it(changed, total):
         return False
     shutil.copyfile(old_path, new_path)
     con = duckdb.connect(str(new_path), config={"memory_limit": UPDATE_MEMORY})
@@ -85,7 +90,7 @@ def update(old_path: Path, new_path: Path, dataset: Dataset, changed: set[tuple[
         con.executemany("INSERT INTO redo VALUES (?, ?)", sorted(changed))
         _closure(con)
         redo = con.execute("SELECT DISTINCT kind, id FROM redo").fetchall()
-        if len(redo) > MAX_SHARE * max(total, 1):
+        if not worth_it(set(redo), total):
             raise _FullBuild
         for table in reversed(TABLES):  # children first
             if table.name in OWNER:
