@@ -7,249 +7,40 @@ ever touched, so pointing SANCTIONS_CACHE_DIR at a busy folder is safe.
 
 The key hashes what the database is built from: every module of the package and each file's
 record as validated (facts.made_of), so that an edit to a comment or the layout leaves the
-database as it is and costs only a new index (refresh.py). The index remembers each file's stat
-with the hash of its bytes (each file is read once: hashed and parsed from the same bytes) and of
-its record, as git's index does: when no file's size, mtime, ctime or inode changed, and none
-changed so close to the index's writing that a same-timestamp edit could hide, the key is known
-without reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
+database as it is and costs only a new index (refresh.py). The index (file_index.py) remembers
+each file's stat with the hash of its bytes (each file is read once: hashed and parsed from the
+same bytes) and of its record, as git's index does: when no file's size, mtime, ctime or inode
+changed, and none changed so close to the index's writing that a same-timestamp edit could hide,
+the key is known without reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
 no check at all. A database whose file, size or stored key disagrees with the index is rebuilt.
 """
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import os
 import re
 import tempfile
 import time
 import uuid
-from array import array
-from bisect import bisect_left
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from itertools import chain
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import duckdb
 
-from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of
-from .store import FOLDER, RACY_NS, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
+from .file_index import Index, Seen, entries_of, same_bytes, seen_now, unvouched
+from .files import PACKAGE_DIR, RECORD_FOLDERS
+from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
 
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
 _INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.index$")
 _TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
 
-Entry = list  # [size, mtime_ns, ctime_ns, inode, hash of the bytes, of the record (made), mark]
-_NO_STAT, _NO_HASH = (-1, -1, -1, -1), "00" * 16
-
-
-def key_of(made: Iterable[tuple[str, str]]) -> str:
-    """The database key: the code, and the data (each file's name and record as validated: (rel,
-    made) pairs)."""
-    text = "".join(f"{rel}\0{hashed}\n" for rel, hashed in sorted(made))
-    return hashlib.blake2b(f"{code_hash()}\n{text}".encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-
 
 def immutable(root: Path) -> bool:
     """The dataset shipped inside an installed package: it never changes under us."""
     return root.resolve() == (PACKAGE_DIR / "_data").resolve()
-
-
-@dataclass
-class Index:
-    """What the last build read: each file's stat and hash, the key, and the database's stat.
-
-    Stored for the warm path: each record folder's stat and listing (every entry scan() looks at,
-    sorted, one string) and all the entries' stats as one array, compared with what is on disk in
-    a few C-level operations; the hashes, needed only after a change, are decoded only then."""
-
-    key: str
-    code: str
-    folders: dict[str, list[int]]  # record folder -> [mtime_ns, ctime_ns, inode] before its listing
-    listing: dict[str, str]        # record folder -> its entries' names (dot files aside), sorted, "\n"-joined
-    stats: bytes                   # array('q'): size, mtime_ns, ctime_ns, inode of each listed
-    #                                entry, then of each single file, in that order
-    hashes: bytes                  # the 16-byte content hash of each of those (zeros: not a data file)
-    made: bytes                    # the 16-byte hash of the record of each of those (facts.made_of)
-    marks: bytes                   # the 16-byte mark of each of those (facts.mark_of)
-    db: list[int]                  # [size, mtime_ns] of the database file when written
-    written: int                   # when the index was written (ns)
-    _split: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # listings, split
-
-    @classmethod
-    def of(cls, key: str | None, root: Path, files: dict[str, Entry], db: list[int], written: int) -> Index:
-        """The index of `files` (cache._entries) as found under `root`: each folder's stat, then its
-        listing, are taken now (an entry added since changes the folder's stat); the files' stats
-        are those of the bytes parsed (a file changed since is then not vouched for). With no
-        `key`, the key of the records it indexes (`records_key`)."""
-        folders: dict[str, list[int]] = {}
-        listing: dict[str, str] = {}
-        in_folder: dict[str, dict[str, Entry]] = {}
-        for rel, entry in files.items():
-            folder, _, name = rel.partition("/")
-            in_folder.setdefault(folder, {})[name] = entry
-        entries: list[Entry | None] = []
-        for folder in RECORD_FOLDERS:
-            read = in_folder.get(folder, {})
-            try:
-                st = os.lstat(root / folder)
-                folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-                names = sorted(read.keys() | {n for n in os.listdir(root / folder) if not n.startswith(".")})
-            except FileNotFoundError:
-                if not read:
-                    continue
-                names = sorted(read)
-            listing[folder] = "\n".join(names)  # (a file read but gone since stays listed: never fresh)
-            found = list(map(read.get, names))
-            for i in [i for i, entry in enumerate(found) if entry is None and not names[i].endswith(".yaml")]:
-                try:  # an entry that scan() passes over (a README): its stat now
-                    found[i] = [*stat_of(os.lstat(root / folder / names[i])), None, None, None]
-                except OSError:
-                    pass
-            entries += found
-        entries += map(files.get, SINGLE_FILES.values())
-        # (in C where it can be: this runs after every edit, over every file)
-        stats = array("q", chain.from_iterable(e[:4] if e else _NO_STAT for e in entries))  # -1: never a real stat
-        hashes = bytes.fromhex("".join(e[4] if e and e[4] else _NO_HASH for e in entries))
-        made = bytes.fromhex("".join(e[5] if e and e[5] else _NO_HASH for e in entries))
-        marks = bytes.fromhex("".join(e[6] if e and e[6] else _NO_HASH for e in entries))
-        index = cls(key or "", code_hash(), folders, listing, stats.tobytes(), hashes, made, marks, db, written)
-        index.key = key or index.records_key()
-        return index
-
-    def records_key(self) -> str:
-        """The database key of the records this index holds (`key_of`; an entry with no record,
-        such as a README, has none)."""
-        return key_of((rel, self.made[16 * i:16 * i + 16].hex()) for i, rel in enumerate(self.entries())
-                      if any(self.made[16 * i:16 * i + 16]))
-
-    def records_changed_since(self, old: Index) -> set[tuple[str, str]] | None:
-        """(folder, id) of each record added, removed or changed (its record, not only its file's
-        bytes: `made`) since `old`; None when a single file changed. Compared in the arrays, a
-        folder whose entries are the same at once (a few memcmp for an edit or two)."""
-        singles = 16 * len(SINGLE_FILES)
-        if self.made[-singles:] != old.made[-singles:]:
-            return None
-        out: set[tuple[str, str]] = set()
-        at_new = at_old = 0
-        for folder in RECORD_FOLDERS:
-            new, before = _names(self.listing.get(folder, "")), _names(old.listing.get(folder, ""))
-            made_new = self.made[16 * at_new:16 * (at_new + len(new))]
-            made_old = old.made[16 * at_old:16 * (at_old + len(before))]
-            if new == before:
-                pairs = [(new[i], True) for i in differing(made_new, made_old, 16)]
-            else:
-                was = {name: made_old[16 * i:16 * i + 16] for i, name in enumerate(before)}
-                pairs = [(name, was.pop(name, None) != made_new[16 * i:16 * i + 16]) for i, name in enumerate(new)]
-                pairs += [(name, True) for name in was]
-            out.update((folder, name.removesuffix(".yaml")) for name, moved in pairs
-                       if moved and name.endswith(".yaml"))
-            at_new, at_old = at_new + len(new), at_old + len(before)
-        return out
-
-    def made_at(self, rel: str) -> str | None:
-        """The hash of the record indexed for a record file (facts.made_of), or None if none is."""
-        folder, _, name = rel.partition("/")
-        if folder not in self.listing:
-            return None
-        names = self._names_of(folder)
-        at = bisect_left(names, name)
-        if at == len(names) or names[at] != name:
-            return None
-        for other in self.listing:  # (the entries of the folders listed before come first)
-            if other == folder:
-                break
-            at += len(self._names_of(other))
-        digest = self.made[16 * at:16 * at + 16]
-        return digest.hex() if any(digest) else None
-
-    def _names_of(self, folder: str) -> list[str]:
-        if folder not in self._split:
-            self._split[folder] = _names(self.listing[folder])
-        return self._split[folder]
-
-    def entries(self) -> list[str]:
-        """The relative path of each entry, in the order of `stats` and `hashes`."""
-        names = [f"{folder}/{name}" for folder, joined in self.listing.items() for name in _names(joined)]
-        return names + list(SINGLE_FILES.values())
-
-    @property
-    def files(self) -> dict[str, Entry]:
-        """{rel: Entry} of each data file (cache._entries)."""
-        stats, out = array("q", self.stats), {}
-        for i, rel in enumerate(self.entries()):
-            digest = self.hashes[16 * i:16 * i + 16]
-            if any(digest):
-                out[rel] = [*stats[4 * i:4 * i + 4], digest.hex(), self.made[16 * i:16 * i + 16].hex(),
-                            self.marks[16 * i:16 * i + 16].hex()]
-        return out
-
-    @classmethod
-    def read(cls, path: Path) -> Index | None:
-        """The index, or None when missing, unreadable or malformed in any way."""
-        try:
-            data = marshal.loads(path.read_bytes())
-            folders, listing = data["folders"], data["listing"]
-            ok = (isinstance(data["key"], str) and isinstance(data["code"], str)
-                  and isinstance(folders, dict) and isinstance(listing, dict)
-                  and all(isinstance(v, list) and len(v) == 3 for v in folders.values())
-                  and all(isinstance(k, str) and isinstance(v, str) for k, v in listing.items())
-                  and isinstance(data["stats"], bytes) and isinstance(data["hashes"], bytes)
-                  and isinstance(data["made"], bytes) and isinstance(data["marks"], bytes)
-                  and isinstance(data["db"], list) and len(data["db"]) == 2
-                  and isinstance(data["written"], int))
-            if not ok:
-                return None
-            index = cls(data["key"], data["code"], folders, listing, data["stats"], data["hashes"],
-                        data["made"], data["marks"], data["db"], data["written"])
-            entries = sum(len(_names(v)) for v in listing.values()) + len(SINGLE_FILES)
-            if len(index.stats) != 32 * entries or not (
-                    len(index.hashes) == len(index.made) == len(index.marks) == 16 * entries):
-                return None
-            return index
-        except (OSError, ValueError, KeyError, TypeError, EOFError):
-            return None
-
-    def write(self, path: Path) -> None:
-        from .files import write_atomic_bytes
-
-        write_atomic_bytes(path, marshal.dumps({
-            "key": self.key, "code": self.code, "folders": self.folders, "listing": self.listing,
-            "stats": self.stats, "hashes": self.hashes, "made": self.made, "marks": self.marks, "db": self.db,
-            "written": self.written}))
-
-
-def differing(now: bytes, then: bytes, width: int, most: int | None = None) -> list[int]:
-    """The numbers of the `width`-byte items that differ between two arrays of equal length,
-    found by halving (each comparison a memcmp): a few dozen comparisons for one change among
-    200,000 items. Stops after `most`."""
-    now_view, then_view = memoryview(now), memoryview(then)
-    found: list[int] = []
-    pending = [(0, len(now) // width)]
-    while pending and (most is None or len(found) < most):
-        low, high = pending.pop()
-        if now_view[low * width:high * width] == then_view[low * width:high * width]:
-            continue
-        if high - low == 1:
-            found.append(low)
-            continue
-        middle = (low + high) // 2
-        pending += [(middle, high), (low, middle)]
-    return sorted(found)
-
-
-def _names(joined: str) -> list[str]:
-    return joined.split("\n") if joined else []
-
-
-class Seen(NamedTuple):
-    """What a freshness check saw: every indexed entry's stat and each folder's (stats_now)."""
-
-    stats: array
-    folders: dict[str, list[int]]
 
 
 def fresh_key(root: Path, index: Index | None) -> str | None:
@@ -270,64 +61,15 @@ def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
         return None, None
     if immutable(root):
         return index.key, None
-    folders: dict[str, list[int]] = {}
     try:
-        current = stats_now(root, index, folders)
-        if current is None:
+        seen = seen_now(root, index)
+        if seen is None:
             return None, None
-        seen = Seen(current, folders)
-        if current.tobytes() != index.stats:
+        if seen.stats.tobytes() != index.stats or not same_bytes(root, index, unvouched(index, seen.stats)):
             return None, seen
-        if racy(index, current):
-            for rel, entry in index.files.items():  # changed too close to the index's writing:
-                if max(entry[1], entry[2]) >= index.written - RACY_NS:  # the stat cannot vouch
-                    raw, _ = read_regular(root / rel)
-                    if file_hash(raw) != entry[4]:
-                        return None, seen
     except OSError:
         return None, None
     return index.key, None
-
-
-def racy(index: Index, current: array) -> bool:
-    """Whether any entry changed so close to the index's writing that its stat cannot vouch."""
-    limit = index.written - RACY_NS
-    return max(current[1::4], default=0) >= limit or max(current[2::4], default=0) >= limit
-
-
-def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = None) -> array | None:
-    """The stat of every entry the index lists, in its order (as `Index.stats`); None when an
-    entry was added, removed or renamed since (a folder whose own stat is unchanged, and not racy,
-    has the same entries: adding, removing or renaming one changes it). OSError when one is gone.
-    Each folder's stat, taken before its entries were compared, goes into `folders`."""
-    current = array("q")
-    folders = {} if folders is None else folders
-    limit = index.written - RACY_NS
-    for folder in RECORD_FOLDERS:
-        joined = index.listing.get(folder)
-        try:
-            fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            if joined is None:
-                continue
-            return None
-        try:
-            if joined is None:
-                return None
-            st = os.fstat(fd)
-            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-            if (folders[folder] != index.folders.get(folder)
-                    or max(st.st_mtime_ns, st.st_ctime_ns) >= limit):
-                if "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith("."))) != joined:
-                    return None
-            lstat = os.stat
-            for name in _names(joined):
-                current.extend(stat_of(lstat(name, dir_fd=fd, follow_symlinks=False)))
-        finally:
-            os.close(fd)
-    for relative in SINGLE_FILES.values():
-        current.extend(stat_of(os.lstat(root / relative)))
-    return current
 
 
 def _db_stat(path: Path) -> list[int]:
@@ -416,7 +158,6 @@ class Update(NamedTuple):
     base: str                         # the key of that database
     changed: set[tuple[str, str]]     # the records that differ from it (Index.records_changed_since)
     counted: dict[str, int]           # records of each kind
-    facts: Any = None                 # the facts to take them from, when already loaded (facts.Facts)
 
 
 def _validated(root: Path, directory: Path, ident: str, index_path: Path) -> tuple[str, Index, Update | None, Any]:
@@ -431,7 +172,7 @@ def _validated(root: Path, directory: Path, ident: str, index_path: Path) -> tup
 
     # (A dataset found clean as before is not loaded: its files' entries are all this needs of it.)
     dataset = load_valid(root, unless_clean=True).released()  # (what only the checks needed, freed)
-    new = Index.of(None, root, _entries(dataset), [], 0)
+    new = _index_of(root, dataset)
     key = new.key
     old = Index.read(index_path)
     counted = {kind: dataset.count(kind) for kind in RECORD_FOLDERS}
@@ -448,14 +189,24 @@ def _for_a_build(root: Path) -> tuple[str, Index, Any]:
     from .validate import load_valid
 
     dataset = load_valid(root).released()
-    new = Index.of(None, root, _entries(dataset), [], 0)
+    new = _index_of(root, dataset)
     return new.key, new, _without_files(dataset)
+
+
+def _index_of(root: Path, dataset: Any) -> Index:
+    """A build's index of the valid dataset: the validation's own (Dataset.index), when it made
+    one, with the key of its records."""
+    if dataset.index is None:
+        return Index.of(None, root, entries_of(dataset), [], 0)
+    new = replace(dataset.index, db=[], written=0)
+    new.key = new.records_key()
+    return new
 
 
 def _without_files(dataset: Any) -> Any:
     """The dataset without its per-file hashes and stats, which the index now holds: the records
     alone cross to the process that builds (0.1 GB less at 100,000 measures)."""
-    dataset.read, dataset.made, dataset.marks = {}, {}, {}
+    dataset.read, dataset.made, dataset.marks, dataset.index = {}, {}, {}, None
     return dataset
 
 
@@ -472,7 +223,7 @@ def brought_up(root: Path, directory: Path, ident: str, index_path: Path, key: s
     tmp = _tmp_for(path)
     try:
         if update.changed or key != update.base:
-            records = Dataset.as_indexed(root, new.made_at, update.counted, update.facts)
+            records = Dataset.as_indexed(root, new.made_at, update.counted)
             if not update_in_place(base, tmp, records, update.changed, key):
                 _remove(tmp)
                 return False
@@ -486,11 +237,6 @@ def brought_up(root: Path, directory: Path, ident: str, index_path: Path, key: s
     except (OSError, duckdb.Error):
         _remove(tmp)
         return False
-
-
-def _entries(dataset: Any) -> dict[str, Entry]:
-    made, marks = dataset.made, dataset.marks
-    return {rel: [*entry, made.get(rel, entry[4]), marks.get(rel, _NO_HASH)] for rel, entry in dataset.read.items()}
 
 
 def _tmp_for(path: Path) -> Path:

@@ -16,6 +16,7 @@ import json
 import multiprocessing as mp
 import os
 import pickle
+import time
 import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,7 @@ from typing import Any, NamedTuple
 
 from .digest import digest_of
 from .errors import Problem
-from .facts import Facts, fingerprint, found_nothing_before, made_of, mark_of
+from .facts import Facts, fingerprint, made_of, mark_of
 from .files import SINGLE_FILES, DataFile, Unreadable, file_hash, read_regular, scan, shown, stat_of
 from .io import Document, parse_bytes
 from .models import (
@@ -133,20 +134,22 @@ class Dataset:
     made: dict[str, str] = field(default_factory=dict)
     #: rel path -> what the rules across records see of it (facts.mark_of, in hex), likewise.
     marks: dict[str, str] = field(default_factory=dict)
-    #: Set when no record is loaded: the records of each kind, counted. For a dataset that every
-    #: check found clean before exactly as it is (load_dataset's `unless_clean`), `read`, `made` and
-    #: `marks` are filled; for one `as_indexed`, `fetch` takes records from the facts.
+    #: When its files began to be read (time.time_ns()): what they held is known as of then.
+    began: int = 0
+    #: Set when no record is loaded: the records of each kind, counted. For one found clean as
+    #: before (clean.py), `index` holds its files' entries; for one `as_indexed`, `fetch` takes
+    #: records from the facts.
     counted: dict[str, int] | None = None
+    index: Any = None  # (file_index.Index)
     _facts: tuple[Facts, Callable[[str], str | None]] | None = field(default=None, repr=False)
 
     @classmethod
-    def as_indexed(cls, root: Path, made: Callable[[str], str | None], counted: dict[str, int],
-                   facts: Facts | None = None) -> Dataset:
+    def as_indexed(cls, root: Path, made: Callable[[str], str | None], counted: dict[str, int]) -> Dataset:
         """The valid dataset whose record files hold the records `made` gives (rel -> made_of, None
         for no record), each fetched from the facts when asked for, and only if it is that very
         record (else NotAsValidated: the facts moved on since the validation)."""
         with no_collection():
-            return cls(root, counted=counted, _facts=(facts or Facts(root).load(), made))
+            return cls(root, counted=counted, _facts=(Facts(root), made))
 
     def count(self, kind: str) -> int:
         return self.counted[kind] if self.counted is not None else len(getattr(self, kind))
@@ -161,7 +164,7 @@ class Dataset:
         expected = made(rel)
         if expected is None:
             return None
-        fact = facts.known.get(rel)
+        fact = facts.fact(rel)
         held = facts.held(rel, fact) if fact is not None else None
         if held is None or made_of(held.record) != expected:
             raise NotAsValidated(rel)
@@ -311,14 +314,12 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
 
 
 def load_dataset(root: Path, extra: list[Path] | None = None, reuse: bool = True,
-                 today: dt.date | None = None, unless_clean: bool = False) -> tuple[Dataset, list[Problem]]:
+                 today: dt.date | None = None) -> tuple[Dataset, list[Problem]]:
     """Read every file of the dataset (and `extra` files named by the user) into a Dataset, with
     every problem a file shows alone or against the vocabularies (as of `today`); with `reuse`,
-    files unchanged since the last run come from its facts (facts.py), unread. With
-    `unless_clean`, a dataset that every check found clean before, exactly as it is now, is not
-    loaded: it comes back empty but `counted` (all that `validate` needs to say so)."""
+    files unchanged since the last run come from its facts (facts.py), unread."""
     with no_collection():
-        return _load_dataset(root, extra, reuse, today or dt.date.today(), unless_clean)
+        return _load_dataset(root, extra, reuse, today or dt.date.today())
 
 
 @contextmanager
@@ -338,24 +339,13 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.date,
-                  unless_clean: bool) -> tuple[Dataset, list[Problem]]:
-    dataset = Dataset(root)
+def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.date) -> tuple[Dataset, list[Problem]]:
+    dataset = Dataset(root, began=time.time_ns())
     files, problems = scan(root)
     facts = Facts(root).load() if reuse else None
     valid_alone: list[str] = []
     marks: list[bytes] = []
     own = {f.rel for f in files}
-    if unless_clean and facts is not None and not problems:
-        extra = [p for p in extra or [] if not _own_file(root, p, own)]
-        if not extra:
-            dataset.counted = _clean_as_before(files, facts, root, today)
-            if dataset.counted is not None:
-                known = facts.known
-                dataset.read = {rel: (*known[rel].stat, known[rel].hash) for rel in own}
-                dataset.made = {rel: known[rel].made for rel in own}
-                dataset.marks = {rel: known[rel].mark.hex() for rel in own}
-                return dataset, []
     if extra:
         for path in extra:
             if _own_file(root, path, own):
@@ -408,54 +398,6 @@ def _own_file(root: Path, path: Path, own: set[str]) -> bool:
     """Whether a file named by the user is one of the dataset's own."""
     base, resolved = root.resolve(), path.resolve()
     return resolved.is_relative_to(base) and resolved.relative_to(base).as_posix() in own
-
-
-def _clean_as_before(files: list[DataFile], facts: Facts, root: Path, today: dt.date) -> dict[str, int] | None:
-    """The records of each kind, counted, when the dataset is one that every check found clean
-    before, exactly as it is now; else None (and nothing is lost: facts learnt here are kept).
-
-    The files unchanged since their facts give their marks from the index alone; the few changed
-    ones are read and checked alone (against the vocabularies, unchanged). When each is valid alone
-    and the marks are those of a dataset in which nothing was found (facts.found_nothing_before),
-    the whole run would find nothing again: every problem it reports is a function of the marks
-    (each file's name, ID and digest, or bytes) and of each file alone. An edited quote, title or
-    comment in one file of 200,000 then costs the listing and the index, not the bulk."""
-    singles = [f for f in files if f.kind not in RECORD_KINDS]
-    records = [f for f in files if f.kind in RECORD_KINDS]
-    read: dict[str, tuple] = {}
-    for data_file in singles:  # (a changed vocabulary can change any record's verdict: no shortcut)
-        fact = facts.get(data_file.rel, stat_of(data_file.stat), "", today) if data_file.stat else None
-        if fact is None:
-            return None
-        read[data_file.rel] = (*fact.stat, fact.hash)
-    key = Context.key_of(read)
-    changed = [f for f in records
-               if f.stat is None or facts.get(f.rel, stat_of(f.stat), key, today) is None]
-    if len(changed) >= PARALLEL_FROM:
-        return None  # (the full run reads them on both cores)
-    if changed:
-        held = {f.rel: facts.held(f.rel, facts.known[f.rel]) for f in singles}
-        if None in held.values():
-            return None
-        checked = _alone(_context(today, [
-            Loaded(f, Document(f.rel, source=f.location, locations=None), read[f.rel],
-                   Packed(held[f.rel].record, SINGLE_FILE_MODELS[f.kind])) for f in singles]), changed)
-        if checked is None:
-            return None
-        for loaded in checked:
-            facts.put(loaded.file.rel, tuple(loaded.read[:4]), loaded.read[4], loaded.id, loaded.record.data,
-                      loaded.digest, key, today)
-        facts.save()
-    known = facts.known
-    if not found_nothing_before(root, fingerprint([known[f.rel].mark for f in singles + records])):
-        return None
-    if len(known) != len(files):
-        facts.keep_only(f.rel for f in files)
-        facts.save()
-    counted = dict.fromkeys(RECORD_KINDS, 0)
-    for data_file in records:
-        counted[data_file.kind] += 1
-    return counted
 
 
 class Alone(NamedTuple):

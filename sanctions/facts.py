@@ -39,7 +39,8 @@ from .store import RACY_NS, cache_dir, code_hash, dataset_id
 
 SHARDS = 64
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
-_OWN_FILE = re.compile(r"^(?:[0-9]{2}\.(?:index|pickle)|clear)$")  # the shards, and the rules' clean fingerprint
+# The shards, the rules' clean fingerprint (`clear`), and the dataset's index when clean (clean.py).
+_OWN_FILE = re.compile(r"^(?:[0-9]{2}\.(?:index|pickle)|clear|clean\.index)$")
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
 
 
@@ -92,8 +93,8 @@ def _shard(rel: str) -> int:
 
 
 class Facts:
-    """The facts of one dataset folder: the index read at once, the bulk shard by shard when
-    wanted; updated, and written back shard by shard."""
+    """The facts of one dataset folder: the index read whole (`load`) or shard by shard, the bulk
+    shard by shard, each when wanted; updated, and written back shard by shard."""
 
     def __init__(self, root: Path):
         self.folder = folder_of(root)
@@ -102,15 +103,27 @@ class Facts:
         self._index: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
         self._bulk: list[dict[str, Held] | None] = [None] * SHARDS        # None: not read yet
         self._dirty: set[int] = set()
+        self._loaded: set[int] = set()  # shards of the index read
 
     def load(self) -> Facts:
-        """The index. (Called with the collector off: see dataset.no_collection.)"""
+        """The whole index. (Called with the collector off: see dataset.no_collection.)"""
         for index in range(SHARDS):
+            self._ensure(index)
+        return self
+
+    def _ensure(self, index: int) -> None:
+        """One shard of the index read, if not yet: a few files' facts cost a few shards."""
+        if index not in self._loaded:
+            self._loaded.add(index)
             facts = self._read(index, "index")
             if facts is not None:
                 self.known.update(facts)
                 self._index[index] = facts
-        return self
+
+    def fact(self, rel: str) -> Fact | None:
+        """A file's fact, whether or not it holds (its shard read if need be)."""
+        self._ensure(_shard(rel))
+        return self.known.get(rel)
 
     def _read(self, index: int, part: str) -> dict | None:
         handle = _open_own(self.folder / f"{index:02d}.{part}")
@@ -147,6 +160,7 @@ class Facts:
             digest: Any, context: str, today: dt.date) -> None:
         mark = mark_of(rel, record_id, digest, content_hash)
         index = _shard(rel)
+        self._ensure(index)
         self.known[rel] = self._index[index][rel] = Fact(st, content_hash, record_id, context, today.toordinal(),
                                                          time.time_ns(), mark, made_of(record))
         self._bulk_of(index)[rel] = Held(content_hash, record, digest)
@@ -155,6 +169,7 @@ class Facts:
     def keep_only(self, rels: Iterable[str]) -> None:
         """Forget files that are gone (or invalid now)."""
         wanted = set(rels)
+        self.load()
         for rel in [r for r in self.known if r not in wanted]:
             del self.known[rel]
             index = _shard(rel)
@@ -182,6 +197,15 @@ class Facts:
         _prune(self.folder.parent, keep=self.folder)
 
 
+def read_own(path: Path) -> bytes | None:
+    """A file of the facts folder, if it is ours alone (else None)."""
+    handle = _open_own(path)
+    if handle is None:
+        return None
+    with handle:
+        return handle.read()
+
+
 def _open_own(path: Path) -> Any:
     """The file opened for reading, if it is ours alone (else None: never unpickled nor trusted)."""
     try:
@@ -204,11 +228,7 @@ def fingerprint(marks: list[bytes]) -> str:
 def found_nothing_before(root: Path, seen: str) -> bool:
     """Whether the rules across records found nothing in a dataset they saw exactly so, under this
     code: their outcome is a function of what they see, so they need not run again."""
-    handle = _open_own(folder_of(root) / "clear")
-    if handle is None:
-        return False
-    with handle:
-        return handle.read() == f"{code_hash()} {seen}".encode("ascii")
+    return read_own(folder_of(root) / "clear") == f"{code_hash()} {seen}".encode("ascii")
 
 
 def remember_found_nothing(root: Path, seen: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .apart import in_child
 from .checks import run_checks
+from .clean import clean_as_before, remember_clean
 from .dataset import PARALLEL_FROM, Dataset, load_dataset, no_collection
 from .errors import DataError, Problem, UsageError
 from .facts import found_nothing_before, remember_found_nothing
@@ -49,36 +50,44 @@ def validate(root: Path, paths: list[Path] | None = None,
         if not path.is_file():
             raise UsageError(f"no such file: {path}", hint="name YAML files of the dataset")
         named.append(path)
-    with no_collection():
-        dataset, problems = load_dataset(root, extra=named, today=today, unless_clean=True)
-        problems = problems + rules_across(dataset)
+    dataset, problems = _checked(root, today or dt.date.today(), named)
     if named:
         wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]
     return Report(sorted(set(problems)), summary(dataset, named))
 
 
-def rules_across(dataset: Dataset) -> list[Problem]:
+def _checked(root: Path, today: dt.date, named: list[Path] | None = None,
+             unless_clean: bool = True) -> tuple[Dataset, list[Problem]]:
+    """The dataset and every problem in it (with `named` files from elsewhere, checked with it).
+    With `unless_clean`, one that every check would find clean as before (clean.py) is not loaded."""
+    with no_collection():
+        dataset = clean_as_before(root, today, named or []) if unless_clean else None
+        if dataset is not None:
+            return dataset, []
+        dataset, problems = load_dataset(root, extra=named, today=today)
+        return dataset, sorted(set(problems + rules_across(dataset, today)))
+
+
+def rules_across(dataset: Dataset, today: dt.date) -> list[Problem]:
     """The rules across records (checks.py), unless they found nothing last time in a dataset
     that they saw exactly as now (the same IDs and digests, vocabularies and coverage, under the
     same code): an edit that leaves every digest as it was (a quote, a title, a note) costs them
-    nothing. A dataset found clean as before, not loaded (Dataset.counted), was judged so already."""
-    if dataset.counted is not None:
-        return []
+    nothing. A dataset that nothing was found in is remembered (clean.remember_clean)."""
     if dataset.seen is not None and found_nothing_before(dataset.root, dataset.seen):
+        remember_clean(dataset, today)
         return []
     found = run_checks(dataset)
     if dataset.seen is not None and not found:
         remember_found_nothing(dataset.root, dataset.seen)
+        remember_clean(dataset, today)
     return found
 
 
 def load_valid(root: Path, unless_clean: bool = False) -> Dataset:
     """The dataset, or DataError with every problem when any file is invalid. With `unless_clean`,
-    one found clean before exactly as it is now comes back unloaded (load_dataset)."""
-    with no_collection():
-        dataset, problems = load_dataset(root, unless_clean=unless_clean)
-        problems = sorted(set(problems + rules_across(dataset)))
+    one found clean as before comes back unloaded (clean.py)."""
+    dataset, problems = _checked(root, dt.date.today(), unless_clean=unless_clean)
     if problems:
         raise DataError(problems)
     return dataset

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctions import cache, files
+from sanctions import cache, file_index, files
 from sanctions.errors import DataError
 
 from conftest import REPO
@@ -35,7 +35,7 @@ def databases(directory: Path) -> list[Path]:
 
 
 def test_built_once_then_reused_without_reading_any_file(cache_dir, good_copy, monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 0)  # the index is trusted at once, as seconds later
+    monkeypatch.setattr(file_index, "RACY_NS", 0)  # the index is trusted at once, as seconds later
     con = cache.connect(good_copy)
     [built] = databases(cache_dir)
     assert count(con) == 8
@@ -82,7 +82,7 @@ def test_an_edit_during_a_build_is_never_served_for_other_content(cache_dir, goo
 
 
 def test_a_same_size_edit_with_the_old_mtime_restored_is_still_seen(cache_dir, good_copy, monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_index, "RACY_NS", 0)
     path = good_copy / "measures" / "g7-2022-lending-denial.yaml"
     assert title(cache.connect(good_copy)).startswith("Deny financing")
     before = path.stat()
@@ -205,7 +205,7 @@ def test_the_key_covers_every_module_of_the_package():
 
 
 def test_files_changed_just_before_the_build_are_rehashed_not_rebuilt(cache_dir, good_copy, monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 10**18)  # every file counts as changed too recently
+    monkeypatch.setattr(file_index, "RACY_NS", 10**18)  # every file counts as changed too recently
     cache.connect(good_copy).close()
     builds = []
     real = cache._build
@@ -249,7 +249,7 @@ def test_after_edits_additions_and_withdrawals_the_database_equals_a_fresh_build
 
 
 def test_an_entry_that_scan_passes_over_does_not_stop_reuse(cache_dir, good_copy, monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_index, "RACY_NS", 0)
     (good_copy / "measures" / "README.txt").write_text("notes of the curators\n")
     cache.connect(good_copy).close()
     monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built again"))
@@ -258,7 +258,7 @@ def test_an_entry_that_scan_passes_over_does_not_stop_reuse(cache_dir, good_copy
 
 @pytest.mark.parametrize("change", ["a-new-yaml", "a-new-other-file", "a-folder", "a-link", "an-edit-of-the-other-file"])
 def test_any_new_entry_or_changed_entry_is_not_vouched_for(cache_dir, good_copy, monkeypatch, change):
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_index, "RACY_NS", 0)
     (good_copy / "sources" / "notes.txt").write_text("one\n")
     cache.connect(good_copy).close()
     index = cache.Index.read(next(cache_dir.glob("*.index")))
@@ -278,7 +278,7 @@ def test_any_new_entry_or_changed_entry_is_not_vouched_for(cache_dir, good_copy,
 
 
 def test_a_file_removed_while_the_database_is_built_is_not_served_from_it(cache_dir, good_copy, monkeypatch):
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_index, "RACY_NS", 0)
     gone = good_copy / "measures" / "us-2022-diamonds-import-ban.yaml"
     real = cache.Index.of
 
@@ -295,13 +295,13 @@ def test_a_file_removed_while_the_database_is_built_is_not_served_from_it(cache_
 def test_a_folder_whose_stat_is_unchanged_is_not_listed_again(cache_dir, good_copy, monkeypatch):
     """Adding, removing or renaming an entry changes its folder's stat: when that stat is the one
     recorded (and not racy), the recorded listing stands, and only the files are stat'ed."""
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_index, "RACY_NS", 0)
     cache.connect(good_copy).close()
     index = cache.Index.read(next(cache_dir.glob("*.index")))
-    monkeypatch.setattr(cache.os, "listdir", lambda *args: pytest.fail("listed again"))
+    monkeypatch.setattr(file_index.os, "listdir", lambda *args: pytest.fail("listed again"))
     assert cache.fresh_key(good_copy, index) == index.key
     monkeypatch.undo()
-    monkeypatch.setattr(cache, "RACY_NS", 0)
+    monkeypatch.setattr(file_index, "RACY_NS", 0)
     (good_copy / "sources" / "notes.txt").write_text("x")  # the folder's stat moves
     assert cache.fresh_key(good_copy, index) is None
 
@@ -315,3 +315,7 @@ def test_the_index_gives_back_every_file_with_its_stat_and_hashes(cache_dir, goo
     assert index.files == {rel: [*entry, dataset.made[rel], dataset.marks[rel]] for rel, entry in dataset.read.items()}
     assert all(index.made_at(rel) == dataset.made[rel] for rel in dataset.read if rel.partition("/")[0] in files.RECORD_FOLDERS)
     assert index.made_at("measures/no-such-measure.yaml") is None and index.made_at("elsewhere/x.yaml") is None
+    entries = index.entries()
+    assert [index.entry(i) for i in range(len(entries))] == entries and set(index.files) <= set(entries)
+    assert all(index.lists(rel) for rel in index.files) and not index.lists("measures/no-such-measure.yaml")
+    assert index.counted() == {kind: len(getattr(dataset, kind)) for kind in files.RECORD_FOLDERS}

@@ -4,15 +4,19 @@ files; never from a shard another user could have written, nor under other code.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
+from sanctions import changes
 from sanctions import dataset as dataset_module
 from sanctions import facts as facts_module
 from sanctions.checks import run_checks
+from sanctions.clean import clean_as_before
 from sanctions.dataset import load_dataset
 from sanctions.files import SINGLE_FILES, default_data_dir
 from sanctions.validate import validate
@@ -231,12 +235,18 @@ def test_the_rules_across_records_do_not_run_again_on_what_they_saw_before(data,
 
 
 @pytest.mark.parametrize("why", ["other code", "group-writable", "foreign"])
-def test_nothing_found_before_is_not_trusted_under_other_code_or_from_another_user(data, monkeypatch, why):
+@pytest.mark.parametrize("memo", ["clear", "clean.index"])
+def test_nothing_found_before_is_not_trusted_under_other_code_or_from_another_user(data, monkeypatch, why, memo):
+    """Neither the rules' memo (`clear`) nor the dataset's clean index (clean.py), each tested with
+    the other removed."""
     assert validate(data).problems == []
-    clear = facts_module.Facts(data).folder / "clear"
+    folder = facts_module.Facts(data).folder
+    clear, other = folder / memo, folder / ({"clear": "clean.index", "clean.index": "clear"}[memo])
     assert clear.exists()
+    other.unlink()
     if why == "other code":
         monkeypatch.setattr(facts_module, "code_hash", lambda: "another version of the package")
+        monkeypatch.setattr(changes, "code_hash", lambda: "another version of the package")
     elif why == "group-writable":
         clear.chmod(0o620)
     else:
@@ -246,9 +256,10 @@ def test_nothing_found_before_is_not_trusted_under_other_code_or_from_another_us
 
 
 def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do_not_show(data, monkeypatch):
-    """After a comment: the changed file read alone, the others known by the index only (no bulk
-    read but the vocabularies' and the changed file's shards), the rules not run; and what is
-    said of the dataset (counts, stats and hashes, records) is what a full load says."""
+    """After a comment: the changed file read alone, the others known by the clean index only (no
+    bulk read but the vocabularies' and the changed file's shards), the rules not run; what is
+    said of the dataset (counts, stats and hashes, records) is what a full load says; and the
+    next run, with nothing changed, reads nothing at all."""
     assert validate(data).problems == []
     rel = "measures/us-2022-seafood-import-ban.yaml"
     (data / rel).write_text((data / rel).read_text() + "# a comment\n")
@@ -256,17 +267,31 @@ def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do
     seen, runs, bulk = reads(monkeypatch), rule_runs(monkeypatch), []
     real = facts_module.Facts._bulk_of
     monkeypatch.setattr(facts_module.Facts, "_bulk_of", lambda self, index: bulk.append(index) or real(self, index))
-    ds, problems = load_dataset(data, unless_clean=True)
-    assert problems == [] and seen == ["us-2022-seafood-import-ban.yaml"] and runs == []
-    assert set(bulk) <= {facts_module._shard(r) for r in (rel, *SINGLE_FILES.values())}
+    ds = clean_as_before(data, dt.date.today())
+    vocabularies = sorted(Path(r).name for r in SINGLE_FILES.values())  # (read with it, to check it against)
+    assert ds is not None and sorted(seen) == sorted(["us-2022-seafood-import-ban.yaml", *vocabularies])
+    assert runs == [] and set(bulk) <= {facts_module._shard(r) for r in (rel, *SINGLE_FILES.values())}
+    seen.clear()
+    assert validate(data).problems == [] and seen == [] and runs == []
     full, _ = load_dataset(data, reuse=False)
     assert ds.counted == {kind: len(getattr(full, kind)) for kind in ("measures", "sources", "instruments")}
-    assert ds.read == full.read and ds.made == full.made
+    assert ds.index.files == {rel: [*entry, full.made[rel], full.marks[rel]] for rel, entry in full.read.items()}
     indexed = dataset_module.Dataset.as_indexed(data, full.made.get, ds.counted)  # (records from the facts)
     assert indexed.fetch("measures", "us-2022-seafood-import-ban") == full.fetch("measures", "us-2022-seafood-import-ban")
     assert indexed.fetch("measures", "no-such-measure") is None
     with pytest.raises(dataset_module.NotAsValidated):  # the facts hold another record than the one validated
         dataset_module.Dataset.as_indexed(data, lambda rel: "0" * 32, ds.counted).fetch("measures", "us-2022-seafood-import-ban")
+
+
+def test_a_dataset_found_clean_is_not_taken_as_clean_on_an_earlier_day(data, monkeypatch):
+    """A verdict holds on its day and after (record_checks.py): checked as of an earlier day, every
+    file is read again."""
+    today = dt.date.today()
+    assert validate(data, today=today).problems == []
+    seen = reads(monkeypatch)
+    assert validate(data, today=today).problems == [] and seen == []
+    validate(data, today=today - dt.timedelta(days=1))
+    assert len(seen) == len(list(data.rglob("*.yaml")))
 
 
 def _invalid_alone(root):

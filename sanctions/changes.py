@@ -1,0 +1,91 @@
+"""The few files changed since an index of a valid dataset was written (file_index.py), each
+checked alone: what a command needs to trust that index's verdict without validating the rest.
+
+A comment, a blank line, other quoting or wrapping changes a file's bytes and stat, but not its
+record as validated (facts.made_of). A title, a note or a quote changes the record but not its
+mark (facts.mark_of: what the rules across records see of it). Either way the rules would find
+what they found when the index was written, which was nothing, so the dataset is still valid:
+the database cache updates the changed records in place (refresh.py), and `validate` says so
+(clean.py). Anything else (an added or removed file, a vocabulary, a mark that differs, a file
+invalid alone, other code) needs the rules, over every record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+from pathlib import Path
+from typing import NamedTuple
+
+from .dataset import Alone, valid_alone
+from .facts import Facts
+from .file_index import Index, Seen, differing, same_bytes, unvouched
+from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
+from .store import code_hash
+
+RACY_MOST = 2_000  # files to read again, whose stat cannot vouch for them
+
+
+class Since(NamedTuple):
+    """The index brought up to date, and the record files whose record changed."""
+
+    index: Index
+    changed: dict[str, Alone]  # rel -> the file checked alone (its record differs; its mark does not)
+    moved: bool                # whether any entry was looked at again (else `index` is the old one's)
+
+
+def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Since | None:
+    """What changed since `index` was written, when nothing the rules across records see did and
+    each changed file is valid alone; else None (and None for more than `most` moved entries).
+    `seen`: the entries on disk now (file_index.seen_now), the same as indexed. The facts of the
+    files checked alone are kept, for the next run and for the records an update takes."""
+    if index.code != code_hash():  # (an index written by other code is never vouched for)
+        return None
+    current, folders, taken = seen
+    try:
+        moved = differing(current.tobytes(), index.stats, 32, most + 1)
+        if len(moved) > most:
+            return None
+        close = set(unvouched(index, current)).difference(moved)
+        if len(close) > RACY_MOST or not same_bytes(root, index, close):
+            return None
+        if not moved and not close:
+            return Since(index, {}, False)
+        stats, hashes, made = array("q", index.stats), bytearray(index.hashes), bytearray(index.made)
+        to_check: dict[str, int] = {}
+        for i in moved:
+            rel, old_hash = index.entry(i), index.hashes[16 * i:16 * i + 16]
+            if not any(old_hash) or rel.partition("/")[0] not in RECORD_FOLDERS:
+                return None  # not a record's file (an entry scan() passes over, a vocabulary)
+            raw, st = read_regular(root / rel)
+            if file_hash(raw) == old_hash.hex():  # the same bytes (touched): its stat alone moved
+                stats[4 * i:4 * i + 4] = array("q", stat_of(st))
+            else:
+                to_check[rel] = i
+        checked = valid_alone(root, list(to_check), today) if to_check else {}
+        if checked is None:
+            return None
+        changed: dict[str, Alone] = {}
+        for rel, alone in checked.items():
+            i = to_check[rel]
+            if alone.mark != index.marks[16 * i:16 * i + 16].hex():
+                return None  # the rules across records see the change
+            stats[4 * i:4 * i + 4] = array("q", alone.read[:4])
+            hashes[16 * i:16 * i + 16] = bytes.fromhex(alone.read[4])
+            if alone.made != index.made[16 * i:16 * i + 16].hex():
+                made[16 * i:16 * i + 16] = bytes.fromhex(alone.made)
+                changed[rel] = alone
+    except OSError:
+        return None
+    if checked:
+        _remember(root, checked, today)
+    return Since(Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes),
+                       bytes(made), index.marks, index.db, taken), changed, True)
+
+
+def _remember(root: Path, checked: dict[str, Alone], today: dt.date) -> None:
+    facts = Facts(root)  # (only the shards of these files are read)
+    for rel, alone in checked.items():
+        facts.put(rel, tuple(alone.read[:4]), alone.read[4], alone.id, alone.record, alone.digest, alone.context,
+                  today)
+    facts.save()

@@ -1,0 +1,70 @@
+"""A dataset as every check last found it clean, remembered so that the next run need not load
+it: the validation's own index of its files (file_index.Index, `clean.index` in the dataset's
+facts folder), written after a run over the whole dataset that found nothing. Its key is the day
+of that run: the verdict holds on that day and after (record_checks.py says why), as each fact's.
+
+The next run takes one stat per file, and checks alone the few files changed since (changes.py).
+When each is valid alone and what the rules across records see of it is unchanged, a full run
+would find nothing again: every problem it reports is a function of each file alone and of what
+the rules see. An edited title or comment in one file of 200,000 then costs the stats, not the
+load. The index is the validation's, not the database cache's: `validate` works the same whether
+or not a query ever built a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .changes import since
+from .dataset import PARALLEL_FROM, Dataset
+from .facts import folder_of, read_own
+from .file_index import Index, entries_of, seen_now
+
+NAME = "clean.index"
+
+
+def clean_as_before(root: Path, today: dt.date, named: Iterable[Path] = ()) -> Dataset | None:
+    """The dataset, counted and indexed but not loaded, when every check would find it clean as
+    before and each `named` file is one of its own; else None."""
+    raw = read_own(folder_of(root) / NAME)  # (one another user could write is never trusted)
+    index = Index.parse(raw) if raw is not None else None
+    if index is None or not index.key <= today.isoformat():  # (its verdict holds from its day on)
+        return None
+    base = root.resolve()
+    for named_path in named:
+        resolved = named_path.resolve()
+        if not resolved.is_relative_to(base) or not index.lists(resolved.relative_to(base).as_posix()):
+            return None
+    try:
+        seen = seen_now(root, index)
+    except OSError:
+        return None
+    found = since(root, index, seen, PARALLEL_FROM, today) if seen is not None else None
+    if found is None:
+        return None
+    if found.moved:
+        found.index.key = today.isoformat()  # (the files checked now hold from today)
+        _write(root, found.index)
+    return Dataset(root, counted=found.index.counted(), index=found.index)
+
+
+def remember_clean(dataset: Dataset, today: dt.date) -> None:
+    """After a run over the whole dataset that found nothing, as of `today`: its index, for the
+    next run (and for a build's index: Dataset.index)."""
+    if dataset.seen is None or dataset.counted is not None:
+        return  # (not every file valid alone, files from elsewhere, or found clean as before)
+    dataset.index = Index.of(today.isoformat(), dataset.root, entries_of(dataset), [], dataset.began)
+    _write(dataset.root, dataset.index)
+
+
+def _write(root: Path, index: Index) -> None:
+    folder = folder_of(root)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        index.write(folder / NAME)
+        os.chmod(folder / NAME, 0o600)
+    except OSError:
+        pass  # (costs only speed next time)
