@@ -164,11 +164,10 @@ class Dataset:
         expected = made(rel)
         if expected is None:
             return None
-        fact = facts.fact(rel)
-        held = facts.held(rel, fact) if fact is not None else None
-        if held is None or made_of(held.record) != expected:
+        record = facts.record(rel, expected)
+        if record is None:
             raise NotAsValidated(rel)
-        return Packed(held.record, RECORD_KINDS[kind]).revive()
+        return Packed(record, RECORD_KINDS[kind]).revive()
 
     def released(self) -> Dataset:
         """The same records without what only the checks need (digests, documents): what a build

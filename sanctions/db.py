@@ -201,14 +201,20 @@ CHUNK = 20_000  # rows converted to a DataFrame at a time
 
 
 FEW = 2_000  # rows that an update in place inserts directly: pandas, and its memory, not loaded
+FEW_AT_ONCE = 500  # rows to an INSERT statement
 
 
 def insert_few(con: duckdb.DuckDBPyConnection, table: Any, table_rows: list[tuple]) -> None:
-    """Rows into a table, directly: for a few rows, quicker than loading pandas."""
+    """Rows into a table, directly: for a few rows, quicker than loading pandas; many rows to a
+    statement (one statement per row took 0.2 s for the 300 rows of 12 measures)."""
     if len(table_rows) > FEW:
         insert(con, table, table_rows)
-    elif table_rows:
-        con.executemany(f"INSERT INTO {table.name} VALUES ({', '.join('?' * len(table.columns))})", table_rows)
+        return
+    row = f"({', '.join('?' * len(table.columns))})"
+    for start in range(0, len(table_rows), FEW_AT_ONCE):
+        part = table_rows[start:start + FEW_AT_ONCE]
+        con.execute(f"INSERT INTO {table.name} VALUES {', '.join([row] * len(part))}",
+                    [value for values in part for value in values])
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: Any, table_rows: list[tuple]) -> None:

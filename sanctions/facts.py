@@ -101,7 +101,7 @@ class Facts:
         self.known: dict[str, Fact] = {}
         self.served: set[str] = set()  # files answered from the facts in this run
         self._index: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
-        self._bulk: list[dict[str, Held] | None] = [None] * SHARDS        # None: not read yet
+        self._bulk: list[dict[str, bytes | Held] | None] = [None] * SHARDS  # None: not read yet
         self._dirty: set[int] = set()
         self._loaded: set[int] = set()  # shards of the index read
 
@@ -120,10 +120,11 @@ class Facts:
                 self.known.update(facts)
                 self._index[index] = facts
 
-    def fact(self, rel: str) -> Fact | None:
-        """A file's fact, whether or not it holds (its shard read if need be)."""
-        self._ensure(_shard(rel))
-        return self.known.get(rel)
+    def record(self, rel: str, made: str) -> bytes | None:
+        """The record kept for a file (packed), if it is the one whose hash is `made`: an update
+        takes the very records validated (dataset.Dataset.as_indexed), which needs no fact."""
+        held = _unpacked(self._bulk_of(_shard(rel)).get(rel))
+        return held.record if held is not None and made_of(held.record) == made else None
 
     def _read(self, index: int, part: str) -> dict | None:
         handle = _open_own(self.folder / f"{index:02d}.{part}")
@@ -137,7 +138,10 @@ class Facts:
             return None
         return facts if stored_code == code_hash() and isinstance(facts, dict) else None
 
-    def _bulk_of(self, index: int) -> dict[str, Held]:
+    def _bulk_of(self, index: int) -> dict[str, bytes | Held]:
+        """One shard of the bulk: each file's Held, as read (pickled alone, unpickled only when
+        wanted: an update takes a few records from shards of 3,000) or as put (sharing the
+        record's bytes with the dataset until saved)."""
         bulk = self._bulk[index]
         if bulk is None:
             bulk = self._bulk[index] = self._read(index, "pickle") or {}
@@ -150,7 +154,7 @@ class Facts:
 
     def held(self, rel: str, fact: Fact) -> Held | None:
         """The record and digest behind a fact that holds (and the file counted as served)."""
-        held = self._bulk_of(_shard(rel)).get(rel)
+        held = _unpacked(self._bulk_of(_shard(rel)).get(rel))
         if held is None or held.hash != fact.hash:
             return None
         self.served.add(rel)
@@ -186,7 +190,8 @@ class Facts:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             for index in sorted(self._dirty):
                 facts = self._index[index]
-                bulk = {rel: held for rel, held in self._bulk_of(index).items() if rel in facts}
+                bulk = {rel: held if type(held) is bytes else pickle.dumps(held, protocol=pickle.HIGHEST_PROTOCOL)
+                        for rel, held in self._bulk_of(index).items() if rel in facts}
                 for part, content in (("pickle", bulk), ("index", facts)):
                     path = self.folder / f"{index:02d}.{part}"
                     write_atomic_bytes(path, pickle.dumps((code, content), protocol=pickle.HIGHEST_PROTOCOL))
@@ -195,6 +200,10 @@ class Facts:
             return
         self._dirty.clear()
         _prune(self.folder.parent, keep=self.folder)
+
+
+def _unpacked(held: bytes | Held | None) -> Held | None:
+    return pickle.loads(held) if type(held) is bytes else held
 
 
 def read_own(path: Path) -> bytes | None:

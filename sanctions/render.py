@@ -43,8 +43,13 @@ def safe(text: str, keep_newlines: bool = False) -> str:
     return text.replace("\t", " ")
 
 
+_AS_IS = frozenset((str, int, float, bool, type(None)))
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready value."""
+    if type(value) in _AS_IS:  # (most values: one test, not four)
+        return value
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -95,7 +100,12 @@ _encode_str = json.encoder.encode_basestring  # the C function behind _encode_ot
 
 
 def _encode(value: Any) -> str:
-    return _encode_str(value) if type(value) is str else _encode_other(value)
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)  # (as json.dumps writes an int)
+    return "null" if value is None else _encode_other(value)
 
 
 def _encode_column(values: list) -> list[str] | None:

@@ -52,22 +52,36 @@ MAX_SHARE = 0.2  # redoing more than this share of the records: a full build is 
 
 
 def _closure(con: duckdb.DuckDBPyConnection) -> None:
-    """Add to `redo` every record whose rows refer to rows of a record in `redo`, until none: one
-    statement per round over every foreign key at once (one per key took twice as long)."""
+    """Add to `redo` every record whose rows refer to a record in `redo`, until none: one
+    statement per round over every reference that can cross records (one per key took twice as
+    long)."""
+    statement = (f"INSERT INTO redo SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(_CROSSING)}) x"
+                 " WHERE NOT EXISTS (SELECT 1 FROM redo r WHERE r.kind = x.kind AND r.id = x.id)")
+    while con.execute(statement).fetchall()[0][0]:
+        pass
+
+
+def _crossing() -> list[str]:
+    """For each foreign key that can cross records, from a row of one to the row that is another
+    record (a link to a measure, an act named, a source cited): the SQL naming the records whose
+    rows refer to one in `redo`. Every other reference (to a record's citations, to its targets)
+    comes only from that record's own rows (flat_tables.build_rows makes them so), and a row's
+    reference to its own record needs nothing; were that ever not so, deleting the row referred
+    to would break the key, and a full build would follow. (Joining every key instead scanned
+    every table in each round: 0.5 s at 100,000 measures, against 0.05 s.)"""
     found = []
     for table in TABLES:
         if table.name not in OWNER:
             continue
         kind, ident = _owner(table.name, "c")
         for own, parent, theirs in table.foreign_keys:
-            if parent in OWNER:
-                join = " AND ".join(f'c."{a}" = p."{b}"' for a, b in zip(own, theirs))
-                found.append(f"SELECT {kind} AS kind, {ident} AS id FROM {table.name} c JOIN {parent} p"
-                             f" ON {join} WHERE {_in_redo(parent, 'p')}")
-    statement = (f"INSERT INTO redo SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(found)}) x"
-                 " WHERE NOT EXISTS (SELECT 1 FROM redo r WHERE r.kind = x.kind AND r.id = x.id)")
-    while con.execute(statement).fetchall()[0][0]:
-        pass
+            if parent in OWNER and OWNER[parent][1] == "{a}.id" and theirs == ("id",) and ident != f"c.{own[0]}":
+                found.append(f"SELECT {kind} AS kind, {ident} AS id FROM {table.name} c"
+                             f' WHERE c."{own[0]}" IN (SELECT id FROM redo WHERE kind = {OWNER[parent][0]})')
+    return found
+
+
+_CROSSING = _crossing()
 
 
 def worth_it(changed: set[tuple[str, str]] | None, total: int) -> bool:

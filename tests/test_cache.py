@@ -319,3 +319,26 @@ def test_the_index_gives_back_every_file_with_its_stat_and_hashes(cache_dir, goo
     assert [index.entry(i) for i in range(len(entries))] == entries and set(index.files) <= set(entries)
     assert all(index.lists(rel) for rel in index.files) and not index.lists("measures/no-such-measure.yaml")
     assert index.counted() == {kind: len(getattr(dataset, kind)) for kind in files.RECORD_FOLDERS}
+
+
+def test_the_stats_taken_on_two_cores_are_those_taken_on_one(cache_dir, good_copy, monkeypatch):
+    """The second half of the entries is stat'ed in a forked child: the array is the same, in the
+    same order, as one process takes it."""
+    cache.connect(good_copy).close()
+    index = cache.Index.read(next(cache_dir.glob("*.index")))
+    monkeypatch.setattr(file_index, "SPLIT_FROM", 10**9)
+    alone = file_index.stats_now(good_copy, index)
+    forks, real = [], os.fork
+    monkeypatch.setattr(file_index.os, "fork", lambda: forks.append(1) or real())
+    monkeypatch.setattr(file_index, "SPLIT_FROM", 1)
+    assert file_index.stats_now(good_copy, index) == alone and alone.tobytes() == index.stats and forks
+
+
+@pytest.mark.parametrize("gone", [0, -1], ids=["in the parent's half", "in the child's half"])
+def test_a_file_gone_is_an_error_whichever_process_took_its_stat(good_copy, monkeypatch, gone):
+    monkeypatch.setattr(file_index, "SPLIT_FROM", 1)
+    entries = sorted(str(path) for path in good_copy.rglob("*.yaml"))
+    assert len(file_index._on_two_cores([(None, path) for path in entries])) == 4 * len(entries)
+    os.unlink(entries[gone])
+    with pytest.raises(OSError):
+        file_index._on_two_cores([(None, path) for path in entries])

@@ -249,6 +249,24 @@ def test_records_to_redo_are_those_whose_record_changed_not_only_their_bytes(tmp
     assert index({**old, "coverage.yaml": "77"}).records_changed_since(index(old)) is None
 
 
+def test_the_key_of_an_index_is_that_of_its_records_alone(tmp_path):
+    """Each record file's name and record as validated: not its bytes, nor an entry with no record
+    (a README), nor where the index came from; the same records give the same key."""
+    def key(files, readme=False):
+        entries = {rel: [1, 2, 3, 4, b * 32, m * 32, "0" * 32] for rel, (b, m) in files.items()}
+        if readme:
+            entries["measures/README.txt"] = [1, 2, 3, 4, None, None, None]
+        return cache.Index.of(None, tmp_path, entries, [0, 0], 0).key
+
+    files = {"measures/a.yaml": "1a", "measures/b.yaml": "2b", "sources/c.yaml": "3c"}
+    same = key(files)
+    assert key({**files, "measures/a.yaml": "9a"}) == same and key(files, readme=True) == same
+    others = [{**files, "measures/b.yaml": "2c"}, {"measures/a.yaml": "2b", "measures/b.yaml": "1a", "sources/c.yaml": "3c"},
+              {"measures/a.yaml": "1a", "measures/d.yaml": "2b", "sources/c.yaml": "3c"},
+              {"measures/a.yaml": "1a", "sources/b.yaml": "2b", "sources/c.yaml": "3c"}, {**files, "sources/e.yaml": "4e"}]
+    assert len({key(other) for other in others} | {same}) == len(others) + 1
+
+
 def test_invalid_data_found_in_a_child_process_is_reported_whole(data, apart):
     edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-02-30")
     edit(data / "measures" / "nz-2022-seafood-import-ban.yaml", "authority: NZ", "authority: Nowhere")
@@ -319,3 +337,19 @@ def test_a_build_in_batches_of_measures_equals_a_build_in_one(data, tmp_path, ro
     assert len(tables[parts]["measures"]) == len(dataset.measures) > 3
     assert len(tables[parts]["links"]) == sum(len(m.links) for m in dataset.measures.values())
     assert len(tables[parts]["instrument_amends"]) == sum(len(i.amends) for i in dataset.instruments.values()) > 0
+
+
+@pytest.mark.parametrize("rows", [0, 1, 499, 500, 1_234, 2_001])
+def test_rows_inserted_directly_are_all_inserted_in_order(rows):
+    """Many rows to a statement, in parts; above FEW, through a frame."""
+    import duckdb
+    from types import SimpleNamespace
+
+    from sanctions import db
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a INTEGER, b VARCHAR)")
+    table = SimpleNamespace(name="t", columns=["a", "b"], column_names=["a", "b"])
+    wanted = [(i, f"row {i}'s") for i in range(rows)]
+    db.insert_few(con, table, wanted)
+    assert con.execute("SELECT a, b FROM t ORDER BY rowid").fetchall() == wanted
