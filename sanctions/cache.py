@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from .file_index import Index, Seen, entries_of, same_bytes, seen_now, unvouched
+from .file_index import Index, Seen, same_bytes, seen_now, unvouched
 from .files import PACKAGE_DIR, RECORD_FOLDERS
 from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
 
@@ -197,7 +197,7 @@ def _index_of(root: Path, dataset: Any) -> Index:
     """A build's index of the valid dataset: the validation's own (Dataset.index), when it made
     one, with the key of its records."""
     if dataset.index is None:
-        return Index.of(None, root, entries_of(dataset), [], 0)
+        return Index.of(None, root, dataset.read, dataset.made, dataset.marks, [], 0)
     new = replace(dataset.index, db=[], written=0)
     new.key = new.records_key()
     return new

@@ -21,7 +21,7 @@ from pathlib import Path
 from .changes import since
 from .dataset import PARALLEL_FROM, Dataset
 from .facts import folder_of, read_own
-from .file_index import Index, entries_of, seen_now
+from .file_index import Index, seen_now
 
 NAME = "clean.index"
 
@@ -56,7 +56,8 @@ def remember_clean(dataset: Dataset, today: dt.date) -> None:
     next run (and for a build's index: Dataset.index)."""
     if dataset.seen is None or dataset.counted is not None:
         return  # (not every file valid alone, files from elsewhere, or found clean as before)
-    dataset.index = Index.of(today.isoformat(), dataset.root, entries_of(dataset), [], dataset.began)
+    dataset.index = Index.of(today.isoformat(), dataset.root, dataset.read, dataset.made, dataset.marks, [],
+                             dataset.began)
     _write(dataset.root, dataset.index)
 
 

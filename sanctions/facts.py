@@ -9,10 +9,10 @@ same-timestamp edit could hide is read again), the vocabularies are those it was
 and the day is the day of its check or later (record_checks.py says why later is safe).
 The facts of a dataset folder are split into shards by file name, so that one edit rewrites one
 shard; each shard carries the package's code hash and is ignored under other code. A shard is two
-files: its index (`NN.index`: stat, hashes, ID, mark of each file) and its bulk (`NN.pickle`: each
-record and digest, tagged with the hash of the bytes it was taken from). The index alone tells
-whether a dataset is one found clean before (dataset.py): the bulk, most of the bytes, is read
-only when a record or digest is wanted. The rules across records run over every record's digest,
+files, named by its number in hex: its index (`NN.index`: stat, hashes, ID, mark of each file) and
+its bulk (`NN.pickle`: each record and digest, tagged with the hash of the bytes it was taken
+from). The bulk, most of the bytes, is read only when a record or digest is wanted; a few files
+(an update's records, an edited file's facts) cost a few shards. The rules across records run over every record's digest,
 unless they found nothing in a dataset that gave exactly the same marks (file names, IDs, digests;
 the single files' bytes) under the same code: then nothing they see has changed
 (`found_nothing_before`).
@@ -37,10 +37,10 @@ from typing import Any, NamedTuple
 from .files import Stat, write_atomic_bytes
 from .store import RACY_NS, cache_dir, code_hash, dataset_id
 
-SHARDS = 64
+SHARDS = 256  # (at 200,000 files, 800 to a shard: an update's dozen records read a dozen small shards)
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
 # The shards, the rules' clean fingerprint (`clear`), and the dataset's index when clean (clean.py).
-_OWN_FILE = re.compile(r"^(?:[0-9]{2}\.(?:index|pickle)|clear|clean\.index)$")
+_OWN_FILE = re.compile(r"^(?:[0-9a-f]{2}\.(?:index|pickle)|clear|clean\.index)$")
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
 
 
@@ -101,7 +101,7 @@ class Facts:
         self.known: dict[str, Fact] = {}
         self.served: set[str] = set()  # files answered from the facts in this run
         self._index: list[dict[str, Fact]] = [{} for _ in range(SHARDS)]  # `known`, as stored
-        self._bulk: list[dict[str, bytes | Held] | None] = [None] * SHARDS  # None: not read yet
+        self._bulk: list[dict[str, Held] | None] = [None] * SHARDS        # None: not read yet
         self._dirty: set[int] = set()
         self._loaded: set[int] = set()  # shards of the index read
 
@@ -123,11 +123,11 @@ class Facts:
     def record(self, rel: str, made: str) -> bytes | None:
         """The record kept for a file (packed), if it is the one whose hash is `made`: an update
         takes the very records validated (dataset.Dataset.as_indexed), which needs no fact."""
-        held = _unpacked(self._bulk_of(_shard(rel)).get(rel))
+        held = self._bulk_of(_shard(rel)).get(rel)
         return held.record if held is not None and made_of(held.record) == made else None
 
     def _read(self, index: int, part: str) -> dict | None:
-        handle = _open_own(self.folder / f"{index:02d}.{part}")
+        handle = _open_own(self.folder / f"{index:02x}.{part}")
         if handle is None:
             return None
         try:
@@ -138,10 +138,7 @@ class Facts:
             return None
         return facts if stored_code == code_hash() and isinstance(facts, dict) else None
 
-    def _bulk_of(self, index: int) -> dict[str, bytes | Held]:
-        """One shard of the bulk: each file's Held, as read (pickled alone, unpickled only when
-        wanted: an update takes a few records from shards of 3,000) or as put (sharing the
-        record's bytes with the dataset until saved)."""
+    def _bulk_of(self, index: int) -> dict[str, Held]:
         bulk = self._bulk[index]
         if bulk is None:
             bulk = self._bulk[index] = self._read(index, "pickle") or {}
@@ -154,7 +151,7 @@ class Facts:
 
     def held(self, rel: str, fact: Fact) -> Held | None:
         """The record and digest behind a fact that holds (and the file counted as served)."""
-        held = _unpacked(self._bulk_of(_shard(rel)).get(rel))
+        held = self._bulk_of(_shard(rel)).get(rel)
         if held is None or held.hash != fact.hash:
             return None
         self.served.add(rel)
@@ -190,20 +187,15 @@ class Facts:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             for index in sorted(self._dirty):
                 facts = self._index[index]
-                bulk = {rel: held if type(held) is bytes else pickle.dumps(held, protocol=pickle.HIGHEST_PROTOCOL)
-                        for rel, held in self._bulk_of(index).items() if rel in facts}
+                bulk = {rel: held for rel, held in self._bulk_of(index).items() if rel in facts}
                 for part, content in (("pickle", bulk), ("index", facts)):
-                    path = self.folder / f"{index:02d}.{part}"
+                    path = self.folder / f"{index:02x}.{part}"
                     write_atomic_bytes(path, pickle.dumps((code, content), protocol=pickle.HIGHEST_PROTOCOL))
                     os.chmod(path, 0o600)
         except OSError:
             return
         self._dirty.clear()
         _prune(self.folder.parent, keep=self.folder)
-
-
-def _unpacked(held: bytes | Held | None) -> Held | None:
-    return pickle.loads(held) if type(held) is bytes else held
 
 
 def read_own(path: Path) -> bytes | None:

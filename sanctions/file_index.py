@@ -20,9 +20,9 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .files import RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of
 from .store import RACY_NS, code_hash
@@ -57,43 +57,45 @@ class Index:
     _split: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # listings, split
 
     @classmethod
-    def of(cls, key: str | None, root: Path, files: dict[str, Entry], db: list[int], written: int) -> Index:
-        """The index of `files` (entries_of) as found under `root`: each folder's stat, then its
-        listing, are taken now (an entry added since changes the folder's stat); the files' stats
-        are those of the bytes parsed (a file changed since is then not vouched for). With no
-        `key`, the key of the records it indexes (`records_key`)."""
+    def of(cls, key: str | None, root: Path, read: dict[str, tuple], made: dict[str, str], marks: dict[str, str],
+           db: list[int], written: int) -> Index:
+        """The index of the files read (a Dataset's `read`, `made` and `marks`) as found under
+        `root`: each folder's stat, then its listing, are taken now (an entry added since changes
+        the folder's stat); the files' stats are those of the bytes parsed (a file changed since
+        is then not vouched for). With no `key`, the key of the records it indexes (`records_key`)."""
+        in_folder: dict[str, list[str]] = {}
+        for rel in read:
+            folder, _, name = rel.partition("/")
+            in_folder.setdefault(folder, []).append(name)
         folders: dict[str, list[int]] = {}
         listing: dict[str, str] = {}
-        in_folder: dict[str, dict[str, Entry]] = {}
-        for rel, entry in files.items():
-            folder, _, name = rel.partition("/")
-            in_folder.setdefault(folder, {})[name] = entry
-        entries: list[Entry | None] = []
+        rels: list[str] = []
         for folder in RECORD_FOLDERS:
-            read = in_folder.get(folder, {})
+            names = in_folder.get(folder, [])
             try:
                 st = os.lstat(root / folder)
                 folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-                names = sorted(read.keys() | {n for n in os.listdir(root / folder) if not n.startswith(".")})
+                names = sorted(set(names).union(n for n in os.listdir(root / folder) if not n.startswith(".")))
             except FileNotFoundError:
-                if not read:
+                if not names:
                     continue
-                names = sorted(read)
+                names = sorted(names)
             listing[folder] = "\n".join(names)  # (a file read but gone since stays listed: never fresh)
-            found = list(map(read.get, names))
-            for i in [i for i, entry in enumerate(found) if entry is None and not names[i].endswith(".yaml")]:
-                try:  # an entry that scan() passes over (a README): its stat now
-                    found[i] = [*stat_of(os.lstat(root / folder / names[i])), None, None, None]
-                except OSError:
-                    pass
-            entries += found
-        entries += map(files.get, SINGLE_FILES.values())
-        # (in C where it can be: this runs after every edit, over every file)
-        stats = array("q", chain.from_iterable(e[:4] if e else _NO_STAT for e in entries))  # -1: never a real stat
-        hashes = bytes.fromhex("".join(e[4] if e and e[4] else _NO_HASH for e in entries))
-        made = bytes.fromhex("".join(e[5] if e and e[5] else _NO_HASH for e in entries))
-        marks = bytes.fromhex("".join(e[6] if e and e[6] else _NO_HASH for e in entries))
-        index = cls(key or "", code_hash(), folders, listing, stats.tobytes(), hashes, made, marks, db, written)
+            rels += [f"{folder}/{name}" for name in names]
+        rels += SINGLE_FILES.values()
+        found = list(map(read.get, rels))
+        for i in [i for i, entry in enumerate(found) if entry is None and not rels[i].endswith(".yaml")]:
+            try:  # an entry that scan() passes over (a README): its stat now
+                found[i] = (*stat_of(os.lstat(root / rels[i])), None)
+            except OSError:
+                pass
+        # (in C where it can be: this runs after every full validation, over every file)
+        stats = array("q", chain.from_iterable(e[:4] if e else _NO_STAT for e in found))  # -1: never a real stat
+        hashes = bytes.fromhex("".join(e[4] if e and e[4] else _NO_HASH for e in found))
+        records = bytes.fromhex("".join(made.get(rel) or (e[4] if e and e[4] else _NO_HASH)
+                                        for rel, e in zip(rels, found)))
+        seen = bytes.fromhex("".join(map(marks.get, rels, repeat(_NO_HASH))))
+        index = cls(key or "", code_hash(), folders, listing, stats.tobytes(), hashes, records, seen, db, written)
         index.key = key if key is not None else index.records_key()
         return index
 
@@ -189,7 +191,7 @@ class Index:
 
     @property
     def files(self) -> dict[str, Entry]:
-        """{rel: Entry} of each data file (entries_of)."""
+        """{rel: Entry} of each data file."""
         stats, out = array("q", self.stats), {}
         for i, rel in enumerate(self.entries()):
             digest = self.hashes[16 * i:16 * i + 16]
@@ -396,8 +398,3 @@ def _on_two_cores(entries: list[tuple[int | None, str]]) -> array:
         raise FileNotFoundError("an entry went while its stat was taken")  # (as _stats would)
     first.frombytes(second)
     return first
-
-
-def entries_of(dataset: Any) -> dict[str, Entry]:
-    made, marks = dataset.made, dataset.marks
-    return {rel: [*entry, made.get(rel, entry[4]), marks.get(rel, _NO_HASH)] for rel, entry in dataset.read.items()}

@@ -342,7 +342,7 @@ def test_a_record_is_never_taken_from_a_bulk_file_out_of_step_with_the_index(dat
     run (or a stop between the writes) must not give an older record for a fact that holds."""
     load_dataset(data)
     rel = "measures/us-2022-seafood-import-ban.yaml"
-    bulk = facts_module.Facts(data).folder / f"{facts_module._shard(rel):02d}.pickle"
+    bulk = facts_module.Facts(data).folder / f"{facts_module._shard(rel):02x}.pickle"
     older = bulk.read_bytes()
     edit_text(data / rel, "2022-03-11", "2022-03-12")
     load_dataset(data)

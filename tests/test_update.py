@@ -238,8 +238,8 @@ def test_a_record_edit_the_rules_across_records_do_not_see_is_an_update_without_
 
 def test_records_to_redo_are_those_whose_record_changed_not_only_their_bytes(tmp_path):
     def index(files):
-        return cache.Index.of("k", tmp_path, {rel: [1, 2, 3, 4, b * 32, m * 32, "0" * 32] for rel, (b, m) in files.items()},
-                              [0, 0], 0)
+        return cache.Index.of("k", tmp_path, {rel: (1, 2, 3, 4, b * 32) for rel, (b, _) in files.items()},
+                              {rel: m * 32 for rel, (_, m) in files.items()}, {}, [0, 0], 0)
 
     old = {"measures/a.yaml": "1a", "measures/b.yaml": "2b", "sources/c.yaml": "3c"}
     edited = {**old, "measures/a.yaml": "4a", "measures/b.yaml": "5d"}  # a's bytes only; b's record
@@ -253,10 +253,10 @@ def test_the_key_of_an_index_is_that_of_its_records_alone(tmp_path):
     """Each record file's name and record as validated: not its bytes, nor an entry with no record
     (a README), nor where the index came from; the same records give the same key."""
     def key(files, readme=False):
-        entries = {rel: [1, 2, 3, 4, b * 32, m * 32, "0" * 32] for rel, (b, m) in files.items()}
+        read = {rel: (1, 2, 3, 4, b * 32) for rel, (b, _) in files.items()}
         if readme:
-            entries["measures/README.txt"] = [1, 2, 3, 4, None, None, None]
-        return cache.Index.of(None, tmp_path, entries, [0, 0], 0).key
+            read["measures/README.txt"] = (1, 2, 3, 4, None)
+        return cache.Index.of(None, tmp_path, read, {rel: m * 32 for rel, (_, m) in files.items()}, {}, [0, 0], 0).key
 
     files = {"measures/a.yaml": "1a", "measures/b.yaml": "2b", "sources/c.yaml": "3c"}
     same = key(files)
