@@ -4,10 +4,13 @@ checked alone: what a command needs to trust that index's verdict without valida
 A comment, a blank line, other quoting or wrapping changes a file's bytes and stat, but not its
 record as validated (facts.made_of). A title, a note or a quote changes the record but not its
 mark (facts.mark_of: what the rules across records see of it). Either way the rules would find
-what they found when the index was written, which was nothing, so the dataset is still valid:
-the database cache updates the changed records in place (refresh.py), and `validate` says so
-(clean.py). Anything else (an added or removed file, a vocabulary, a mark that differs, a file
-invalid alone, other code) needs the rules, over every record.
+what they found when the index was written, which was nothing, so the dataset is still valid.
+A date, a reference or a sector changes the mark: then the rules run again, over every record's
+digest taken from the facts (no file is read, nor any record loaded), and if they find nothing
+the dataset is still valid; what they find is what a full run reports. Then the database cache
+updates the changed records in place (refresh.py), and `validate` says so (clean.py). Anything
+else (an added or removed file, a vocabulary, a file invalid alone, other code) goes to the full
+run.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from array import array
 from pathlib import Path
 from typing import NamedTuple
 
-from .dataset import Alone, valid_alone
+from .dataset import Alone, Dataset, valid_alone
+from .errors import Problem
 from .facts import Facts
 from .file_index import Index, Seen, differing, same_bytes, unvouched
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
@@ -27,16 +31,19 @@ RACY_MOST = 2_000  # files to read again, whose stat cannot vouch for them
 
 
 class Since(NamedTuple):
-    """The index brought up to date, and the record files whose record changed."""
+    """The index brought up to date, the record files whose record changed, and what the rules
+    across records found (when what they see changed): the data is valid when they found nothing."""
 
     index: Index
-    changed: dict[str, Alone]  # rel -> the file checked alone (its record differs; its mark does not)
-    moved: bool                # whether any entry was looked at again (else `index` is the old one's)
+    changed: dict[str, Alone]    # rel -> the file checked alone, whose record differs
+    moved: bool                  # whether any entry was looked at again (else `index` is the old one's)
+    problems: tuple[Problem, ...] = ()
 
 
 def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Since | None:
-    """What changed since `index` was written, when nothing the rules across records see did and
-    each changed file is valid alone; else None (and None for more than `most` moved entries).
+    """What changed since `index` was written, when each changed file is valid alone, with what
+    the rules across records find (run only if what they see changed); else None (and None for
+    more than `most` moved entries).
     `seen`: the entries on disk now (file_index.seen_now), the same as indexed. The facts of the
     files checked alone are kept, for the next run and for the records an update takes."""
     if index.code != code_hash():  # (an index written by other code is never vouched for)
@@ -66,10 +73,13 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
         if checked is None:
             return None
         changed: dict[str, Alone] = {}
+        marks, seen_by_rules = bytearray(index.marks), False
         for rel, alone in checked.items():
             i = to_check[rel]
-            if alone.mark != index.marks[16 * i:16 * i + 16].hex():
-                return None  # the rules across records see the change
+            if alone.mark != index.marks[16 * i:16 * i + 16].hex():  # the rules across records see it
+                if alone.id != rel.partition("/")[2].removesuffix(".yaml"):
+                    return None  # (named by another ID: the full run says so)
+                marks[16 * i:16 * i + 16], seen_by_rules = bytes.fromhex(alone.mark), True
             stats[4 * i:4 * i + 4] = array("q", alone.read[:4])
             hashes[16 * i:16 * i + 16] = bytes.fromhex(alone.read[4])
             if alone.made != index.made[16 * i:16 * i + 16].hex():
@@ -79,8 +89,21 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
         return None
     if checked:
         _remember(root, checked, today)
-    return Since(Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes),
-                       bytes(made), index.marks, index.db, taken), changed, True)
+    new = Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes), bytes(made),
+                bytes(marks), index.db, taken)
+    found = _rules_across(root, new, today) if seen_by_rules else []
+    return Since(new, changed, True, tuple(found)) if found is not None else None
+
+
+def _rules_across(root: Path, index: Index, today: dt.date) -> list[Problem] | None:
+    """What the rules across records find in the data as `index` has it, each file valid alone:
+    every problem a full run would report (no other can arise), located alike. Run over every
+    record's digest from the facts, with no file read but the vocabularies (and those holding a
+    problem, to locate it); None when the facts cannot give them all."""
+    from .checks import run_checks
+
+    dataset = Dataset.as_digested(root, index.record_hashes(), today)
+    return run_checks(dataset) if dataset is not None else None
 
 
 def _remember(root: Path, checked: dict[str, Alone], today: dt.date) -> None:

@@ -4,11 +4,12 @@ facts folder), written after a run over the whole dataset that found nothing. It
 of that run: the verdict holds on that day and after (record_checks.py says why), as each fact's.
 
 The next run takes one stat per file, and checks alone the few files changed since (changes.py).
-When each is valid alone and what the rules across records see of it is unchanged, a full run
-would find nothing again: every problem it reports is a function of each file alone and of what
-the rules see. An edited title or comment in one file of 200,000 then costs the stats, not the
-load. The index is the validation's, not the database cache's: `validate` works the same whether
-or not a query ever built a database.
+When each is valid alone, every problem a full run would report is one of the rules across
+records: none, when what they see of each file is unchanged; else what they find, run over the
+digests kept in the facts. An edited title or comment in one file of 200,000 then costs the
+stats, not the load; an edited date or reference, the digests and the rules. The index is the
+validation's, not the database cache's: `validate` works the same whether or not a query ever
+built a database.
 """
 
 from __future__ import annotations
@@ -19,25 +20,24 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .changes import since
-from .dataset import PARALLEL_FROM, Dataset
+from .dataset import PARALLEL_FROM, Dataset, rel_in
+from .errors import Problem
 from .facts import folder_of, read_own
 from .file_index import Index, seen_now
 
 NAME = "clean.index"
 
 
-def clean_as_before(root: Path, today: dt.date, named: Iterable[Path] = ()) -> Dataset | None:
-    """The dataset, counted and indexed but not loaded, when every check would find it clean as
-    before and each `named` file is one of its own; else None."""
+def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = ()) -> tuple[Dataset, list[Problem]] | None:
+    """The dataset, counted and indexed but not loaded, with every problem a full run would find
+    (each changed file valid alone: those of the rules across records), when each `named` file
+    is one of its own; else None (a full run is needed)."""
     raw = read_own(folder_of(root) / NAME)  # (one another user could write is never trusted)
     index = Index.parse(raw) if raw is not None else None
     if index is None or not index.key <= today.isoformat():  # (its verdict holds from its day on)
         return None
-    base = root.resolve()
-    for named_path in named:
-        resolved = named_path.resolve()
-        if not resolved.is_relative_to(base) or not index.lists(resolved.relative_to(base).as_posix()):
-            return None
+    if not all(rel is not None and index.lists(rel) for rel in (rel_in(root, path) for path in named)):
+        return None  # (a file from elsewhere is checked with the dataset, in a full run)
     try:
         seen = seen_now(root, index)
     except OSError:
@@ -45,10 +45,10 @@ def clean_as_before(root: Path, today: dt.date, named: Iterable[Path] = ()) -> D
     found = since(root, index, seen, PARALLEL_FROM, today) if seen is not None else None
     if found is None:
         return None
-    if found.moved:
+    if found.moved and not found.problems:
         found.index.key = today.isoformat()  # (the files checked now hold from today)
         _write(root, found.index)
-    return Dataset(root, counted=found.index.counted(), index=found.index)
+    return Dataset(root, counted=found.index.counted(), index=found.index), list(found.problems)
 
 
 def remember_clean(dataset: Dataset, today: dt.date) -> None:

@@ -151,6 +151,31 @@ class Dataset:
         with no_collection():
             return cls(root, counted=counted, _facts=(Facts(root), made))
 
+    @classmethod
+    def as_digested(cls, root: Path, records: dict[str, str], today: dt.date) -> Dataset | None:
+        """The valid dataset as the rules across records see it, when its record files are
+        `records` (rel -> hash of its bytes), each named by its ID: their digests from the facts,
+        each only if taken from those very bytes (else None), the vocabularies read now (None
+        when any is invalid), each record's document located only if a rule needs it. For those
+        rules alone, after edits to files each checked alone (changes.py)."""
+        with no_collection():
+            dataset, problems = cls(root, documents=_Located(root)), []
+            for kind, rel in SINGLE_FILES.items():
+                _register(dataset, _load_one(Context(today), DataFile(kind, root / rel, rel)), problems)
+            if problems or dataset.invalid:
+                return None
+            found = 0
+            for rel, held in Facts(root).every_held():
+                wanted = records.get(rel)
+                if wanted is None:
+                    continue
+                if held.hash != wanted:
+                    return None
+                kind, _, name = rel.partition("/")
+                dataset.digests[kind][name.removesuffix(".yaml")] = held.digest
+                found += 1
+            return dataset if found == len(records) else None
+
     def count(self, kind: str) -> int:
         return self.counted[kind] if self.counted is not None else len(getattr(self, kind))
 
@@ -173,6 +198,21 @@ class Dataset:
         """The same records without what only the checks need (digests, documents): what a build
         holds, so that their memory serves the build (0.4 GB at 100,000 measures)."""
         return replace(self, digests={kind: {} for kind in RECORD_KINDS}, documents={}, single_documents={})
+
+
+class _Located(dict):
+    """(kind, id) -> the Document of a record's file, made when first asked for (a rule that
+    finds a problem locates it; the others never ask)."""
+
+    def __init__(self, root: Path):
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, key: tuple[str, str]) -> Document:
+        rel, where = f"{key[0]}/{key[1]}.yaml", shown(self.root)
+        document = self[key] = Document(rel if where == "." else f"{where}/{rel}", source=self.root / rel,
+                                        locations=None)
+        return document
 
 
 class NotAsValidated(Exception):
@@ -395,8 +435,13 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.d
 
 def _own_file(root: Path, path: Path, own: set[str]) -> bool:
     """Whether a file named by the user is one of the dataset's own."""
+    return rel_in(root, path) in own
+
+
+def rel_in(root: Path, path: Path) -> str | None:
+    """A file's path within the data folder, or None if it is not in it."""
     base, resolved = root.resolve(), path.resolve()
-    return resolved.is_relative_to(base) and resolved.relative_to(base).as_posix() in own
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else None
 
 
 class Alone(NamedTuple):

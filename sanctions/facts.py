@@ -30,7 +30,7 @@ import pickle
 import re
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -143,6 +143,12 @@ class Facts:
         if bulk is None:
             bulk = self._bulk[index] = self._read(index, "pickle") or {}
         return bulk
+
+    def every_held(self) -> Iterator[tuple[str, Held]]:
+        """Every file's Held, read shard by shard and none kept: for the rules across records,
+        which want only the digests."""
+        for index in range(SHARDS):
+            yield from (self._read(index, "pickle") or {}).items()
 
     def get(self, rel: str, st: Stat, context: str, today: dt.date) -> Fact | None:
         """The file's fact, if it holds for the file as it is now."""

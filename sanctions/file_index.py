@@ -3,7 +3,7 @@ of its record as validated (facts.made_of) and its mark (facts.mark_of), in arra
 run compares with what is on disk in a few C-level operations.
 
 Two indexes are kept: the database cache's (cache.py: which build a database holds) and the
-validation's (dataset.py: the dataset as every check last found it clean). Each tells, from one
+validation's (clean.py: the dataset as every check last found it clean). Each tells, from one
 `stat` per entry and nothing read, whether the data is still what it indexed, and which few
 entries moved (changes.py checks those alone).
 """
@@ -28,10 +28,7 @@ from .files import RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_o
 from .store import RACY_NS, code_hash
 
 Entry = list  # [size, mtime_ns, ctime_ns, inode, hash of the bytes, of the record (made), mark]
-_NO_STAT, _NO_HASH = (-1, -1, -1, -1), "00" * 16
-
-
-_ZERO = bytes(16)
+_NO_STAT, _NO_HASH, _ZERO = (-1, -1, -1, -1), "00" * 16, bytes(16)
 
 
 @dataclass
@@ -53,7 +50,7 @@ class Index:
     made: bytes                    # the 16-byte hash of the record of each of those (facts.made_of)
     marks: bytes                   # the 16-byte mark of each of those (facts.mark_of)
     db: list[int]                  # [size, mtime_ns] of the database file when written ([]: none)
-    written: int                   # when the index was written (ns)
+    written: int                   # as of when its stats vouch (ns; the racy window is before it)
     _split: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # listings, split
 
     @classmethod
@@ -144,6 +141,16 @@ class Index:
     def counted(self) -> dict[str, int]:
         """The record files of each folder, counted."""
         return {folder: (self.listing.get(folder, "") + "\n").count(".yaml\n") for folder in RECORD_FOLDERS}
+
+    def record_hashes(self) -> dict[str, str]:
+        """rel -> the hash of the bytes indexed, for each record file."""
+        out, at, hashes = {}, 0, self.hashes
+        for folder, joined in self.listing.items():
+            for name in _names(joined):
+                if name.endswith(".yaml"):
+                    out[f"{folder}/{name}"] = hashes[16 * at:16 * at + 16].hex()
+                at += 1
+        return out
 
     def lists(self, rel: str) -> bool:
         """Whether `rel` is one of the data files indexed."""

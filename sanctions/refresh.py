@@ -25,8 +25,8 @@ def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> Index |
     date; None when a build is needed. `seen`: what the freshness check found on disk
     (cache.fresh_key), the same entries as indexed."""
     found = since(root, index, seen, MOST, dt.date.today())
-    if found is None or not found.moved:
-        return None
+    if found is None or found.problems or not found.moved:
+        return None  # (the build validates, and reports what is found)
     new = found.index
     if not found.changed:
         new.write(index_path)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .apart import in_child
 from .checks import run_checks
-from .clean import clean_as_before, remember_clean
+from .clean import checked_since_clean, remember_clean
 from .dataset import PARALLEL_FROM, Dataset, load_dataset, no_collection
 from .errors import DataError, Problem, UsageError
 from .facts import found_nothing_before, remember_found_nothing
@@ -60,11 +60,12 @@ def validate(root: Path, paths: list[Path] | None = None,
 def _checked(root: Path, today: dt.date, named: list[Path] | None = None,
              unless_clean: bool = True) -> tuple[Dataset, list[Problem]]:
     """The dataset and every problem in it (with `named` files from elsewhere, checked with it).
-    With `unless_clean`, one that every check would find clean as before (clean.py) is not loaded."""
+    With `unless_clean`, one found clean before with a few files changed since, each valid alone,
+    is not loaded (clean.py)."""
     with no_collection():
-        dataset = clean_as_before(root, today, named or []) if unless_clean else None
-        if dataset is not None:
-            return dataset, []
+        found = checked_since_clean(root, today, named or []) if unless_clean else None
+        if found is not None:
+            return found[0], sorted(set(found[1]))
         dataset, problems = load_dataset(root, extra=named, today=today)
         return dataset, sorted(set(problems + rules_across(dataset, today)))
 

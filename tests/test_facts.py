@@ -16,7 +16,7 @@ from sanctions import changes
 from sanctions import dataset as dataset_module
 from sanctions import facts as facts_module
 from sanctions.checks import run_checks
-from sanctions.clean import clean_as_before
+from sanctions.clean import checked_since_clean
 from sanctions.dataset import load_dataset
 from sanctions.files import SINGLE_FILES, default_data_dir
 from sanctions.validate import validate
@@ -203,14 +203,17 @@ def rule_runs(monkeypatch) -> list[int]:
     """How many times the rules across records ran, from now on."""
     from sanctions import validate as validate_module
 
+    from sanctions import checks
+
     runs: list[int] = []
-    real = validate_module.run_checks
+    real = checks.run_checks
 
     def counting(ds):
         runs.append(1)
         return real(ds)
 
-    monkeypatch.setattr(validate_module, "run_checks", counting)
+    monkeypatch.setattr(validate_module, "run_checks", counting)  # (a full run's)
+    monkeypatch.setattr(checks, "run_checks", counting)  # (changes.py's, over the facts)
     return runs
 
 
@@ -267,9 +270,9 @@ def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do
     seen, runs, bulk = reads(monkeypatch), rule_runs(monkeypatch), []
     real = facts_module.Facts._bulk_of
     monkeypatch.setattr(facts_module.Facts, "_bulk_of", lambda self, index: bulk.append(index) or real(self, index))
-    ds = clean_as_before(data, dt.date.today())
+    ds, found = checked_since_clean(data, dt.date.today())
     vocabularies = sorted(Path(r).name for r in SINGLE_FILES.values())  # (read with it, to check it against)
-    assert ds is not None and sorted(seen) == sorted(["us-2022-seafood-import-ban.yaml", *vocabularies])
+    assert found == [] and sorted(seen) == sorted(["us-2022-seafood-import-ban.yaml", *vocabularies])
     assert runs == [] and set(bulk) <= {facts_module._shard(r) for r in (rel, *SINGLE_FILES.values())}
     seen.clear()
     assert validate(data).problems == [] and seen == [] and runs == []
@@ -283,6 +286,40 @@ def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do
         dataset_module.Dataset.as_indexed(data, lambda rel: "0" * 32, ds.counted).fetch("measures", "us-2022-seafood-import-ban")
 
 
+def test_an_edit_the_rules_see_runs_them_over_the_digests_kept_and_loads_nothing(data, monkeypatch):
+    """A date the rules across records see, still valid: the changed file read alone, the rules
+    run once over every digest from the facts, nothing found; and the next run, with nothing
+    changed, reads nothing and runs no rule."""
+    assert validate(data).problems == []
+    rel = "measures/us-2022-seafood-import-ban.yaml"
+    edit_text(data / rel, "  - kind: in_force\n    date: 2022-03-11", "  - kind: in_force\n    date: 2022-03-12")
+    seen, runs = reads(monkeypatch), rule_runs(monkeypatch)
+    assert validate(data).problems == [] and len(runs) == 1
+    vocabularies = sorted(Path(r).name for r in SINGLE_FILES.values())
+    assert sorted(seen) == sorted(["us-2022-seafood-import-ban.yaml", *vocabularies * 2])  # (alone; the rules')
+    seen.clear()
+    assert validate(data).problems == [] and seen == [] and len(runs) == 1
+
+
+def test_the_digests_kept_are_those_of_the_bytes_indexed(data):
+    """Dataset.as_digested gives what a full load gives the rules, and nothing from a bulk entry
+    taken from other bytes."""
+    from sanctions.dataset import Dataset
+    from sanctions.file_index import Index
+
+    assert validate(data).problems == []
+    index = Index.read(facts_module.folder_of(data) / "clean.index")
+    full, _ = load_dataset(data, reuse=False)
+    digested = Dataset.as_digested(data, index.record_hashes(), dt.date.today())
+    assert digested.digests == full.digests and digested.authorities == full.authorities
+    assert digested.documents[("measures", "us-2022-seafood-import-ban")].path == full.documents[
+        ("measures", "us-2022-seafood-import-ban")].path
+    hashes = index.record_hashes()
+    hashes["measures/us-2022-seafood-import-ban.yaml"] = "0" * 32
+    assert Dataset.as_digested(data, hashes, dt.date.today()) is None
+    assert Dataset.as_digested(data, {**index.record_hashes(), "measures/gone.yaml": "0" * 32}, dt.date.today()) is None
+
+
 def test_a_dataset_found_clean_is_not_taken_as_clean_on_an_earlier_day(data, monkeypatch):
     """A verdict holds on its day and after (record_checks.py): checked as of an earlier day, every
     file is read again."""
@@ -292,6 +329,18 @@ def test_a_dataset_found_clean_is_not_taken_as_clean_on_an_earlier_day(data, mon
     assert validate(data, today=today).problems == [] and seen == []
     validate(data, today=today - dt.timedelta(days=1))
     assert len(seen) == len(list(data.rglob("*.yaml")))
+
+
+def test_a_file_from_elsewhere_is_checked_with_a_dataset_found_clean(data, tmp_path):
+    """Named on the command line, a file outside the data folder is no file of the clean index:
+    it is checked, with the rest."""
+    assert validate(data).problems == []
+    outside = tmp_path / "measures" / "us-2022-seafood-import-ban.yaml"
+    outside.parent.mkdir()
+    outside.write_text((data / "measures" / "us-2022-seafood-import-ban.yaml").read_text().replace(
+        "sectors: [seafood]", "sectors: [seafod]"))
+    assert {p.code for p in validate(data, [outside]).problems} >= {"unknown-sector"}
+    assert validate(data, [data / "measures" / "us-2022-seafood-import-ban.yaml"]).problems == []
 
 
 def _invalid_alone(root):

@@ -224,14 +224,19 @@ def test_an_edit_that_a_record_or_a_check_shows_is_never_taken_for_a_comment(dat
         con.close()
 
 
-def test_a_record_edit_the_rules_across_records_do_not_see_is_an_update_without_a_build(data, tmp_path,
-                                                                                         monkeypatch, updates):
-    """A title: the database shows it, the rules across records do not (its mark is the one
-    indexed), so the command itself updates the database in place, with no validation of the
-    rest; the last build's database is removed."""
+def _date_seen(measure: Path) -> None:  # (the rules across records see it, and find nothing)
+    edit(measure, "  - kind: in_force\n    date: 2022-03-11", "  - kind: in_force\n    date: 2022-03-12")
+
+
+@pytest.mark.parametrize("change", [_other_record, _date_seen])
+def test_a_valid_record_edit_is_an_update_without_a_build(data, tmp_path, monkeypatch, updates, change):
+    """A title (the database shows it, the rules across records do not: its mark is the one
+    indexed) or a date (they see it, and run again over the digests kept, finding nothing): the
+    command itself updates the database in place, with no load of the rest; the last build's
+    database is removed."""
     cache.connect(data).close()
     monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built"))
-    _other_record(data / "measures" / "us-2022-seafood-import-ban.yaml")
+    change(data / "measures" / "us-2022-seafood-import-ban.yaml")
     check(data, tmp_path)
     assert updates()[-1:] == [True] and len(list(cache.cache_dir().glob("*.duckdb"))) == 1
 
