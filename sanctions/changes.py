@@ -6,7 +6,7 @@ record as validated (facts.made_of). A title, a note or a quote changes the reco
 mark (facts.mark_of: what the rules across records see of it). Either way the rules would find
 what they found when the index was written, which was nothing, so the dataset is still valid.
 A date, a reference or a sector changes the mark: then the rules run again, over every record's
-digest taken from the facts (no file is read, nor any record loaded), and if they find nothing
+digest taken from the facts (no record file is read, nor any record revived), and if they find nothing
 the dataset is still valid; what they find is what a full run reports. Then the database cache
 updates the changed records in place (refresh.py), and `validate` says so (clean.py). Anything
 else (an added or removed file, a vocabulary, a file invalid alone, other code) goes to the full

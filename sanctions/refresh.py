@@ -1,10 +1,11 @@
-"""The database cache brought up to date by the command itself, without validating the rest,
-after edits that the rules across records do not see (changes.py says which).
+"""The database cache brought up to date by the command itself, without loading the rest, after
+edits to a few files each valid alone (changes.py says how that is known).
 
-An edit that changes no record (a comment) changes only the index. One that changes records but
-not what the rules see of them (a title) means the database is updated in place for those
-records (cache.brought_up), which take them from the facts the check alone kept. Anything else,
-or more than MOST changed files, is left to the build, which validates everything (cache._build).
+An edit that changes no record (a comment) changes only the index. One that changes records (a
+title; a date, once the rules across records found nothing in the digests kept) means the
+database is updated in place for those records (cache.brought_up), which take them from the
+facts the check alone kept. Anything else, anything the rules find, or more than MOST changed
+files, is left to the build, which validates everything and reports it (cache._build).
 """
 
 from __future__ import annotations
