@@ -11,7 +11,8 @@ median of --runs runs (cold ones: a fresh cache each run), with the peak memory 
   untimed first, so that the edit is one from what the cache holds); the edit is a comment,
   which no record shows; then a title too, which the database shows and the rules across records
   do not (their last clean outcome holds); then a date that they see (a source's accessed date,
-  moved a day back or forward again; `validate PATH` names the source's file)
+  moved a day back or forward again; `validate PATH` names the source's file); then a record
+  added (a copy of the measure under a new ID, removed again on the next run)
 - warm `query`, `show`, `sql`             / a bare `python -c "import duckdb"`
 and the size of the cache (database, index and facts). Each command is run alternately with its
 floor, and the ratio is the median of each pair's, so the ratios hold whatever the machine's load.
@@ -122,6 +123,17 @@ def edit_date(path: Path) -> None:
     path.write_text(text[:found.start(1)] + day.isoformat() + text[found.end(1):], encoding="utf-8")
 
 
+def add_or_remove(measure: Path) -> None:
+    """Add a copy of a measure under a new ID, or remove that copy again: a record more or fewer,
+    which the rules across records see, the data still valid."""
+    copy = measure.with_name(f"{measure.stem}-copy.yaml")
+    if copy.exists():
+        copy.unlink()
+        return
+    text = measure.read_text(encoding="utf-8")
+    copy.write_text(text.replace(f"id: {measure.stem}\n", f"id: {measure.stem}-copy\n", 1), encoding="utf-8")
+
+
 def mb(n: int) -> str:
     return f"{n / 2**20:.0f} MB"
 
@@ -184,7 +196,8 @@ def main() -> None:
                      cold_runs, "target 2 s")):
                 for label, edited, change in ((f"edit, {name}", path, lambda: edit(path)),
                                               ("  (a title)", path, lambda: edit(path, record=True)),
-                                              ("  (a date seen)", source, lambda: edit_date(source))):
+                                              ("  (a date seen)", source, lambda: edit_date(source)),
+                                              ("  (a record added)", path, lambda: add_or_remove(path))):
                     cmd = [*CLI, *command(edited)]
 
                     def before(cmd=cmd, change=change) -> None:  # the edit made to what the cache

@@ -5,12 +5,13 @@ A comment, a blank line, other quoting or wrapping changes a file's bytes and st
 record as validated (facts.made_of). A title, a note or a quote changes the record but not its
 mark (facts.mark_of: what the rules across records see of it). Either way the rules would find
 what they found when the index was written, which was nothing, so the dataset is still valid.
-A date, a reference or a sector changes the mark: then the rules run again, over every record's
-digest taken from the facts (no record file is read, nor any record revived), and if they find nothing
-the dataset is still valid; what they find is what a full run reports. Then the database cache
+A date, a reference or a sector changes the mark, and a record file added or removed (for
+`validate`) changes what the rules see: then they run again, over every record's digest taken
+from the facts (no other record file is read, nor any record revived); if they find nothing the
+dataset is still valid, and what they find is what a full run reports. Then the database cache
 updates the changed records in place (refresh.py), and `validate` says so (clean.py). Anything
-else (an added or removed file, a vocabulary, a file invalid alone, other code) goes to the full
-run.
+else (a vocabulary, a file invalid alone or named by another ID, an entry that is not a record
+file, other code) goes to the full run.
 """
 
 from __future__ import annotations
@@ -44,11 +45,14 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
     """What changed since `index` was written, when each changed file is valid alone, with what
     the rules across records find (run only if what they see changed); else None (and None for
     more than `most` moved entries).
-    `seen`: the entries on disk now (file_index.seen_now), the same as indexed. The facts of the
-    files checked alone are kept, for the next run and for the records an update takes."""
+    `seen`: the entries on disk now (file_index.seen_now): the same as indexed, or (Seen.listing)
+    with record files added or removed. The facts of the files checked alone are kept, for the
+    next run and for the records an update takes."""
     if index.code != code_hash():  # (an index written by other code is never vouched for)
         return None
-    current, folders, taken = seen
+    current, folders, taken, listing = seen
+    if listing is not None:  # (files added or removed: the rules across records see it)
+        index = index.relisted(listing)
     try:
         moved = differing(current.tobytes(), index.stats, 32, most + 1)
         if len(moved) > most:
@@ -56,12 +60,15 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
         close = set(unvouched(index, current)).difference(moved)
         if len(close) > RACY_MOST or not same_bytes(root, index, close):
             return None
-        if not moved and not close:
+        if not moved and not close and listing is None:
             return Since(index, {}, False)
         stats, hashes, made = array("q", index.stats), bytearray(index.hashes), bytearray(index.made)
         to_check: dict[str, int] = {}
         for i in moved:
             rel, old_hash = index.entry(i), index.hashes[16 * i:16 * i + 16]
+            if rel.endswith(".yaml") and stats[4 * i] == -1 and listing is not None:
+                to_check[rel] = i  # a file added
+                continue
             if not any(old_hash) or rel.partition("/")[0] not in RECORD_FOLDERS:
                 return None  # not a record's file (an entry scan() passes over, a vocabulary)
             raw, st = read_regular(root / rel)
@@ -73,7 +80,7 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
         if checked is None:
             return None
         changed: dict[str, Alone] = {}
-        marks, seen_by_rules = bytearray(index.marks), False
+        marks, seen_by_rules = bytearray(index.marks), listing is not None
         for rel, alone in checked.items():
             i = to_check[rel]
             if alone.mark != index.marks[16 * i:16 * i + 16].hex():  # the rules across records see it

@@ -39,7 +39,7 @@ def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = ()) 
     if not all(rel is not None and index.lists(rel) for rel in (rel_in(root, path) for path in named)):
         return None  # (a file from elsewhere is checked with the dataset, in a full run)
     try:
-        seen = seen_now(root, index)
+        seen = seen_now(root, index, relist=True)  # (a record added or removed is checked too)
     except OSError:
         return None
     found = since(root, index, seen, PARALLEL_FROM, today) if seen is not None else None

@@ -96,6 +96,30 @@ class Index:
         index.key = key if key is not None else index.records_key()
         return index
 
+    def relisted(self, listing: dict[str, str]) -> Index:
+        """This index over other entries (each folder's names, as `listing`): an entry in both
+        keeps its stat and hashes, a new one has none (never fresh), a gone one is dropped."""
+        parts: list[tuple[int, int]] = []  # (entry number here, or -1 for none; how many)
+        at = 0
+        for folder in RECORD_FOLDERS:
+            before, after = self._names_of(folder) if folder in self.listing else [], _names(listing.get(folder, ""))
+            if before == after:
+                parts.append((at, len(before)))
+            else:
+                where = {name: at + i for i, name in enumerate(before)}
+                parts += [(where.get(name, -1), 1) for name in after]
+            at += len(before)
+        parts.append((at, len(SINGLE_FILES)))
+
+        def laid(array_bytes: bytes, width: int, blank: bytes) -> bytes:
+            return b"".join(array_bytes[width * i:width * (i + n)] if i >= 0 else blank for i, n in parts)
+
+        no_stat = array("q", _NO_STAT).tobytes()
+        return Index(self.key, self.code, self.folders,
+                     {folder: listing[folder] for folder in RECORD_FOLDERS if folder in listing},
+                     laid(self.stats, 32, no_stat), laid(self.hashes, 16, _ZERO), laid(self.made, 16, _ZERO),
+                     laid(self.marks, 16, _ZERO), self.db, self.written)
+
     def records_key(self) -> str:
         """The database key: the code, and each record file's name and record as validated
         (`made`), in the index's order (an entry with no record, such as a README, has no part in
@@ -284,19 +308,24 @@ def _names(joined: str) -> list[str]:
 
 
 class Seen(NamedTuple):
-    """What a look at the disk saw: every indexed entry's stat and each folder's (stats_now)."""
+    """What a look at the disk saw: every entry's stat and each folder's (stats_now)."""
 
     stats: array
     folders: dict[str, list[int]]
     taken: int  # time.time_ns() before the first stat: an index of these vouches as of then
+    listing: dict[str, str] | None = None  # the folders' entries, when not the index's (relist)
 
 
-def seen_now(root: Path, index: Index) -> Seen | None:
+def seen_now(root: Path, index: Index, relist: bool = False) -> Seen | None:
     """The stat of every entry the index lists, and of each folder (stats_now); None when the
-    entries are not the same. OSError when one is gone."""
+    entries are not the same, unless `relist`: then the stats follow the entries listed now
+    (Seen.listing). OSError when one is gone."""
     taken, folders = time.time_ns(), {}
-    current = stats_now(root, index, folders)
-    return None if current is None else Seen(current, folders, taken)
+    listed: dict[str, str] | None = {} if relist else None
+    current = stats_now(root, index, folders, listed)
+    if current is None:
+        return None
+    return Seen(current, folders, taken, listed if listed is not None and listed != index.listing else None)
 
 
 def racy(index: Index, current: array) -> bool:
@@ -324,11 +353,13 @@ def same_bytes(root: Path, index: Index, numbers: Iterable[int]) -> bool:
     return True
 
 
-def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = None) -> array | None:
+def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = None,
+              listed: dict[str, str] | None = None) -> array | None:
     """The stat of every entry the index lists, in its order (as `Index.stats`); None when an
     entry was added, removed or renamed since (a folder whose own stat is unchanged, and not racy,
-    has the same entries: adding, removing or renaming one changes it). OSError when one is gone.
-    Each folder's stat, taken before its entries were compared, goes into `folders`."""
+    has the same entries: adding, removing or renaming one changes it), unless `listed` is given:
+    then each folder's entries as listed now go into it, and the stats follow them. OSError when
+    one is gone. Each folder's stat, taken before its entries were compared, goes into `folders`."""
     folders = {} if folders is None else folders
     limit = index.written - RACY_NS
     opened: list[int] = []
@@ -341,16 +372,22 @@ def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = N
             except FileNotFoundError:
                 if joined is None:
                     continue
-                return None
+                if listed is None:
+                    return None
+                listed[folder] = ""
+                continue
             opened.append(fd)
-            if joined is None:
-                return None
             st = os.fstat(fd)
             folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-            if (folders[folder] != index.folders.get(folder)
+            if (joined is None or folders[folder] != index.folders.get(folder)
                     or max(st.st_mtime_ns, st.st_ctime_ns) >= limit):
-                if "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith("."))) != joined:
-                    return None
+                now = "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith(".")))
+                if now != joined:
+                    if listed is None:
+                        return None
+                    joined = now
+            if listed is not None:
+                listed[folder] = joined
             entries += [(fd, name) for name in _names(joined)]
         entries += [(None, str(root / relative)) for relative in SINGLE_FILES.values()]
         return _on_two_cores(entries)

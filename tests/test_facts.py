@@ -19,7 +19,7 @@ from sanctions.checks import run_checks
 from sanctions.clean import checked_since_clean
 from sanctions.dataset import load_dataset
 from sanctions.files import SINGLE_FILES, default_data_dir
-from sanctions.validate import validate
+from sanctions.validate import summary, validate
 
 
 @pytest.fixture
@@ -301,6 +301,41 @@ def test_an_edit_the_rules_see_runs_them_over_the_digests_kept_and_loads_nothing
     assert validate(data).problems == [] and seen == [] and len(runs) == 1
 
 
+def _added(root):
+    """A measure copied under a new ID: valid."""
+    text = (root / "measures" / "us-2022-seafood-import-ban.yaml").read_text()
+    (root / "measures" / "us-2022-seafood-import-ban-again.yaml").write_text(
+        text.replace("id: us-2022-seafood-import-ban\n", "id: us-2022-seafood-import-ban-again\n"))
+    age(root, root / "measures" / "us-2022-seafood-import-ban-again.yaml")
+    return "us-2022-seafood-import-ban-again.yaml"
+
+
+def _removed(root):
+    """A measure that no other links to, withdrawn from the folder: valid."""
+    ds, _ = load_dataset(root, reuse=False)
+    linked = {target for m in ds.digests["measures"].values() for _, target in m.links}
+    gone = sorted(set(ds.digests["measures"]) - linked)[0]
+    (root / "measures" / f"{gone}.yaml").unlink()
+    return None
+
+
+@pytest.mark.parametrize("change", [_added, _removed])
+def test_a_record_added_or_removed_is_checked_without_loading_the_rest(data, monkeypatch, change):
+    """Only the new file (and the vocabularies) read, the rules run once over the digests kept,
+    the counts a full run gives; the next run reads nothing."""
+    assert validate(data).problems == []
+    new = change(data)
+    seen, runs = reads(monkeypatch), rule_runs(monkeypatch)
+    report = validate(data)
+    vocabularies = sorted(Path(r).name for r in SINGLE_FILES.values())
+    assert report.problems == [] and len(runs) == 1
+    assert sorted(seen) == sorted(([new] if new else []) + vocabularies * (2 if new else 1))
+    full, _ = load_dataset(data, reuse=False)
+    assert report.checked == summary(full, [])
+    seen.clear()
+    assert validate(data).problems == [] and seen == [] and len(runs) == 1
+
+
 def test_the_digests_kept_are_those_of_the_bytes_indexed(data):
     """Dataset.as_digested gives what a full load gives the rules, and nothing from a bulk entry
     taken from other bytes."""
@@ -377,7 +412,24 @@ def edit_text(path, old, new):
     age(path.parent, path)
 
 
-@pytest.mark.parametrize("change", [_invalid_alone, _unknown_sector, _vocabulary, _misnamed_copy, _unknown_source])
+def _cited_source_removed(root):
+    path = root / "measures" / "us-2022-seafood-import-ban.yaml"
+    cited = next(line for line in path.read_text().splitlines() if "source: " in line).split("source: ")[1]
+    (root / "sources" / f"{cited.strip()}.yaml").unlink()
+
+
+def _linked_measure_removed(root):
+    ds, _ = load_dataset(root, reuse=False)
+    target = next(target for m in ds.digests["measures"].values() for _, target in m.links)
+    (root / "measures" / f"{target}.yaml").unlink()
+
+
+def _folder_added(root):
+    (root / "measures" / "drafts").mkdir()
+
+
+@pytest.mark.parametrize("change", [_invalid_alone, _unknown_sector, _vocabulary, _misnamed_copy, _unknown_source,
+                                    _cited_source_removed, _linked_measure_removed, _folder_added])
 def test_after_a_clean_run_every_problem_is_found_as_a_full_run_finds_it(data, change):
     assert validate(data).problems == []
     change(data)
