@@ -12,7 +12,8 @@ median of --runs runs (cold ones: a fresh cache each run), with the peak memory 
   which no record shows; then a title too, which the database shows and the rules across records
   do not (their last clean outcome holds); then a date that they see (a source's accessed date,
   moved a day back or forward again; `validate PATH` names the source's file); then a record
-  added (a copy of the measure under a new ID, removed again on the next run)
+  added or removed ("+/- a record": a copy of the measure under a new ID, added by one edit and
+  removed by the next, so that the rows alternate)
 - warm `query`, `show`, `sql`             / a bare `python -c "import duckdb"`
 and the size of the cache (database, index and facts). Each command is run alternately with its
 floor, and the ratio is the median of each pair's, so the ratios hold whatever the machine's load.
@@ -197,7 +198,7 @@ def main() -> None:
                 for label, edited, change in ((f"edit, {name}", path, lambda: edit(path)),
                                               ("  (a title)", path, lambda: edit(path, record=True)),
                                               ("  (a date seen)", source, lambda: edit_date(source)),
-                                              ("  (a record added)", path, lambda: add_or_remove(path))):
+                                              ("  (+/- a record)", path, lambda: add_or_remove(path))):
                     cmd = [*CLI, *command(edited)]
 
                     def before(cmd=cmd, change=change) -> None:  # the edit made to what the cache
