@@ -21,7 +21,7 @@ from array import array
 from pathlib import Path
 from typing import NamedTuple
 
-from .dataset import Alone, Dataset, valid_alone
+from .dataset import Alone, Dataset, Loaded, read_vocabularies, valid_alone
 from .errors import Problem
 from .facts import Facts
 from .file_index import Index, Seen, differing, same_bytes, unvouched
@@ -76,7 +76,8 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
                 stats[4 * i:4 * i + 4] = array("q", stat_of(st))
             else:
                 to_check[rel] = i
-        checked = valid_alone(root, list(to_check), today) if to_check else {}
+        vocabularies = read_vocabularies(root, today) if to_check or listing is not None else []
+        checked = valid_alone(root, list(to_check), today, vocabularies) if to_check else {}
         if checked is None:
             return None
         changed: dict[str, Alone] = {}
@@ -98,18 +99,18 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
         _remember(root, checked, today)
     new = Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes), bytes(made),
                 bytes(marks), index.db, taken)
-    found = _rules_across(root, new, today) if seen_by_rules else []
+    found = _rules_across(root, new, vocabularies) if seen_by_rules else []
     return Since(new, changed, True, tuple(found)) if found is not None else None
 
 
-def _rules_across(root: Path, index: Index, today: dt.date) -> list[Problem] | None:
+def _rules_across(root: Path, index: Index, vocabularies: list[Loaded]) -> list[Problem] | None:
     """What the rules across records find in the data as `index` has it, each file valid alone:
     every problem a full run would report (no other can arise), located alike. Run over every
     record's digest from the facts, with no file read but the vocabularies (and those holding a
     problem, to locate it); None when the facts cannot give them all."""
     from .checks import run_checks
 
-    dataset = Dataset.as_digested(root, index.record_hashes(), today)
+    dataset = Dataset.as_digested(root, index.record_hashes(), vocabularies)
     return run_checks(dataset) if dataset is not None else None
 
 

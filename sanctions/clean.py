@@ -54,8 +54,8 @@ def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = ()) 
 def remember_clean(dataset: Dataset, today: dt.date) -> None:
     """After a run over the whole dataset that found nothing, as of `today`: its index, for the
     next run (and for a build's index: Dataset.index)."""
-    if dataset.seen is None or dataset.counted is not None:
-        return  # (not every file valid alone, files from elsewhere, or found clean as before)
+    if dataset.seen is None:
+        return  # (not every file valid alone, or files from elsewhere)
     dataset.index = Index.of(today.isoformat(), dataset.root, dataset.read, dataset.made, dataset.marks, [],
                              dataset.began)
     _write(dataset.root, dataset.index)

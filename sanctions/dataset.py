@@ -152,16 +152,16 @@ class Dataset:
             return cls(root, counted=counted, _facts=(Facts(root), made))
 
     @classmethod
-    def as_digested(cls, root: Path, records: dict[str, str], today: dt.date) -> Dataset | None:
+    def as_digested(cls, root: Path, records: dict[str, str], vocabularies: list[Loaded]) -> Dataset | None:
         """The valid dataset as the rules across records see it, when its record files are
         `records` (rel -> hash of its bytes), each named by its ID: their digests from the facts,
-        each only if taken from those very bytes (else None), the vocabularies read now (None
-        when any is invalid), each record's document located only if a rule needs it. For those
-        rules alone, after edits to files each checked alone (changes.py)."""
+        each only if taken from those very bytes (else None), the `vocabularies` as read
+        (read_vocabularies; None when any is invalid), each record's document located only if a
+        rule needs it. For those rules alone, after edits to files each checked alone (changes.py)."""
         with no_collection():
             dataset, problems = cls(root, documents=_Located(root)), []
-            for kind, rel in SINGLE_FILES.items():
-                _register(dataset, _load_one(Context(today), DataFile(kind, root / rel, rel)), problems)
+            for loaded in vocabularies:
+                _register(dataset, loaded, problems)
             if problems or dataset.invalid:
                 return None
             found = 0
@@ -209,10 +209,14 @@ class _Located(dict):
         self.root = root
 
     def __missing__(self, key: tuple[str, str]) -> Document:
-        rel, where = f"{key[0]}/{key[1]}.yaml", shown(self.root)
-        document = self[key] = Document(rel if where == "." else f"{where}/{rel}", source=self.root / rel,
-                                        locations=None)
+        rel = f"{key[0]}/{key[1]}.yaml"
+        document = self[key] = _unread(shown(self.root), rel, self.root / rel)
         return document
+
+
+def _unread(where: str, rel: str, source: str | Path) -> Document:
+    """The document of a file not read in this run (its facts hold): located when first asked."""
+    return Document(rel if where == "." else f"{where}/{rel}", source=source, locations=None)
 
 
 class NotAsValidated(Exception):
@@ -342,8 +346,7 @@ def _load_all(files: list[DataFile], facts: Facts | None, root: Path, context: C
                              context.today)
             held = facts.held(data_file.rel, fact) if fact is not None else None
             if held is not None:  # (file names in the data folder are checked safe by scan)
-                doc = Document(data_file.rel if where == "." else f"{where}/{data_file.rel}",
-                               source=data_file.location, locations=None)
+                doc = _unread(where, data_file.rel, data_file.location)
                 model = SINGLE_FILE_MODELS[data_file.kind] if single else RECORD_KINDS[data_file.kind]
                 reused[index] = Loaded(data_file, doc, (*fact.stat, fact.hash), Packed(held.record, model),
                                        fact.id, held.digest)
@@ -387,7 +390,7 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.d
     own = {f.rel for f in files}
     if extra:
         for path in extra:
-            if _own_file(root, path, own):
+            if rel_in(root, path) in own:
                 continue  # (resolving each of the dataset's own files instead cost seconds)
             doc, _ = read_file(path)
             kind = kind_of(path, doc.data)
@@ -433,11 +436,6 @@ def _load_dataset(root: Path, extra: list[Path] | None, reuse: bool, today: dt.d
     return dataset, problems
 
 
-def _own_file(root: Path, path: Path, own: set[str]) -> bool:
-    """Whether a file named by the user is one of the dataset's own."""
-    return rel_in(root, path) in own
-
-
 def rel_in(root: Path, path: Path) -> str | None:
     """A file's path within the data folder, or None if it is not in it."""
     base, resolved = root.resolve(), path.resolve()
@@ -456,12 +454,17 @@ class Alone(NamedTuple):
     context: str   # the key of the vocabularies it was checked against
 
 
-def valid_alone(root: Path, rels: list[str], today: dt.date) -> dict[str, Alone] | None:
-    """Each of these record files, when each is valid alone and against the vocabularies (read
-    now); else None."""
+def read_vocabularies(root: Path, today: dt.date) -> list[Loaded]:
+    """The single files (vocabularies, coverage), each read and checked alone now."""
     with no_collection():
-        singles = [_load_one(Context(today), DataFile(kind, root / rel, rel)) for kind, rel in SINGLE_FILES.items()]
-        context = _context(today, singles)
+        return [_load_one(Context(today), DataFile(kind, root / rel, rel)) for kind, rel in SINGLE_FILES.items()]
+
+
+def valid_alone(root: Path, rels: list[str], today: dt.date, vocabularies: list[Loaded]) -> dict[str, Alone] | None:
+    """Each of these record files, when each is valid alone and against the `vocabularies` as
+    read (read_vocabularies); else None."""
+    with no_collection():
+        context = _context(today, vocabularies)
         checked = _alone(context, [DataFile(rel.partition("/")[0], root / rel, rel) for rel in rels])
     if context is None or checked is None:
         return None

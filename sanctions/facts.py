@@ -12,10 +12,10 @@ shard; each shard carries the package's code hash and is ignored under other cod
 files, named by its number in hex: its index (`NN.index`: stat, hashes, ID, mark of each file) and
 its bulk (`NN.pickle`: each record and digest, tagged with the hash of the bytes it was taken
 from). The bulk, most of the bytes, is read only when a record or digest is wanted; a few files
-(an update's records, an edited file's facts) cost a few shards. The rules across records run over every record's digest,
-unless they found nothing in a dataset that gave exactly the same marks (file names, IDs, digests;
-the single files' bytes) under the same code: then nothing they see has changed
-(`found_nothing_before`).
+(an update's records, an edited file's facts) cost a few shards. The rules across records run
+over every record's digest, unless they found nothing in a dataset that gave exactly the same
+marks (file names, IDs, digests; the single files' bytes) under the same code: then nothing
+they see has changed (`found_nothing_before`).
 
 Shards are pickles in the user's private cache folder: one not owned by the user, or writable by
 others, is never loaded.

@@ -24,7 +24,7 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import NamedTuple
 
-from .files import RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of
+from .files import RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of, write_atomic_bytes
 from .store import RACY_NS, code_hash
 
 Entry = list  # [size, mtime_ns, ctime_ns, inode, hash of the bytes, of the record (made), mark]
@@ -140,27 +140,17 @@ class Index:
 
     def records_changed_since(self, old: Index) -> set[tuple[str, str]] | None:
         """(folder, id) of each record added, removed or changed (its record, not only its file's
-        bytes: `made`) since `old`; None when a single file changed. Compared in the arrays, a
-        folder whose entries are the same at once (a few memcmp for an edit or two)."""
+        bytes: `made`) since `old`; None when a single file changed. Compared in the arrays, once
+        `old` is laid over these entries (`relisted`): a few memcmp for an edit or two."""
         singles = 16 * len(SINGLE_FILES)
         if self.made[-singles:] != old.made[-singles:]:
             return None
-        out: set[tuple[str, str]] = set()
-        at_new = at_old = 0
-        for folder in RECORD_FOLDERS:
-            new, before = _names(self.listing.get(folder, "")), _names(old.listing.get(folder, ""))
-            made_new = self.made[16 * at_new:16 * (at_new + len(new))]
-            made_old = old.made[16 * at_old:16 * (at_old + len(before))]
-            if new == before:
-                pairs = [(new[i], True) for i in differing(made_new, made_old, 16)]
-            else:
-                was = {name: made_old[16 * i:16 * i + 16] for i, name in enumerate(before)}
-                pairs = [(name, was.pop(name, None) != made_new[16 * i:16 * i + 16]) for i, name in enumerate(new)]
-                pairs += [(name, True) for name in was]
-            out.update((folder, name.removesuffix(".yaml")) for name, moved in pairs
-                       if moved and name.endswith(".yaml"))
-            at_new, at_old = at_new + len(new), at_old + len(before)
-        return out
+        aligned = old.relisted(self.listing) if old.listing != self.listing else old  # (an added file: no record)
+        moved = [self.entry(i) for i in differing(self.made, aligned.made, 16)]
+        gone = [f"{folder}/{name}" for folder, joined in old.listing.items() if joined != self.listing.get(folder)
+                for name in set(old._names_of(folder)).difference(_names(self.listing.get(folder, "")))]
+        return {(rel.partition("/")[0], rel.partition("/")[2].removesuffix(".yaml")) for rel in moved + gone
+                if rel.endswith(".yaml")}
 
     def counted(self) -> dict[str, int]:
         """The record files of each folder, counted."""
@@ -266,8 +256,6 @@ class Index:
             return None
 
     def write(self, path: Path) -> None:
-        from .files import write_atomic_bytes
-
         write_atomic_bytes(path, marshal.dumps({
             "key": self.key, "code": self.code, "folders": self.folders, "listing": self.listing,
             "stats": self.stats, "hashes": self.hashes, "made": self.made, "marks": self.marks, "db": self.db,

@@ -33,9 +33,7 @@ def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> Index |
         new.write(index_path)
         return new
     new.key = new.records_key()
-    counted = new.counted()
-    redo = {tuple(rel.removesuffix(".yaml").split("/", 1)) for rel in found.changed}
     if not brought_up(root, index_path.parent, index_path.stem, index_path, new.key, new,
-                      Update(index.key, redo, counted)):
+                      Update(index.key, new.records_changed_since(index), new.counted())):
         return None
     return new

@@ -54,7 +54,7 @@ def validate(root: Path, paths: list[Path] | None = None,
     if named:
         wanted = {shown(p) for p in named}
         problems = [p for p in problems if p.path in wanted]
-    return Report(sorted(set(problems)), summary(dataset, named))
+    return Report(problems, summary(dataset, named))
 
 
 def _checked(root: Path, today: dt.date, named: list[Path] | None = None,
