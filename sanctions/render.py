@@ -10,11 +10,11 @@ import csv
 import datetime as dt
 import io
 import json
-import operator
 import re
 import shutil
 from collections.abc import Sequence
 from enum import StrEnum
+from itertools import chain
 from typing import Any
 
 from .text import escape
@@ -108,12 +108,24 @@ def _encode(value: Any) -> str:
     return "null" if value is None else _encode_other(value)
 
 
-def _encode_column(values: list) -> list[str] | None:
-    """Each value as json.dumps(indent=2) writes it inside a row; None for a nested shape."""
-    if all(type(v) is str for v in values):
+_DATE, _NONE = dt.date, type(None)
+
+
+def _encode_column(values: Sequence[Any]) -> list[str] | None:
+    """Each value as json.dumps(plain(value), indent=2) writes it inside a row; None for a nested
+    shape. Columns of one or two kinds (text, dates, lists of text, with NULLs) take one pass in
+    C or a comprehension; the rest, a call per value."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
         return list(map(_encode_str, values))  # the common case, in C
+    if kinds <= {str, _NONE}:
+        return [_encode_str(v) if v is not None else "null" for v in values]
+    if kinds <= {_DATE, _NONE}:
+        return ['"' + v.isoformat() + '"' if v is not None else "null" for v in values]
+    if kinds == {list} and set(map(type, chain.from_iterable(values))) <= {str}:
+        return ["[\n      " + ",\n      ".join(map(_encode_str, v)) + "\n    ]" if v else "[]" for v in values]
     out = []
-    for value in values:
+    for value in map(plain, values):
         if isinstance(value, _SCALAR):
             out.append(_encode(value))
         elif type(value) is list and all(isinstance(v, _SCALAR) for v in value):
@@ -132,15 +144,16 @@ def _table_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str | 
         return "[]"
     if not columns or len(set(columns)) != len(columns) or not all(type(c) is str for c in columns):
         return None
+    values_of = list(zip(*rows, strict=True))
+    if len(values_of) != len(columns):
+        return None  # (json.dumps's path refuses it)
     encoded = []
-    for index in range(len(columns)):
-        column = _encode_column([row[index] for row in rows])
+    for name, values in zip(columns, values_of):
+        column = _encode_column(values)
         if column is None:
             return None
-        encoded.append(column)
-    heads = [f"    {_encode_str(c)}: " for c in columns]
-    return "[\n" + ",\n".join("  {\n" + ",\n".join(map(operator.add, heads, values)) + "\n  }"
-                               for values in zip(*encoded)) + "\n]"
+        encoded.append(list(map(f"    {_encode_str(name)}: ".__add__, column)))
+    return "[\n  {\n" + "\n  },\n  {\n".join(map(",\n".join, zip(*encoded))) + "\n  }\n]"
 
 
 def _json_line(value: Any) -> str:
@@ -243,7 +256,7 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format, *
            whole: Sequence[str] = (), headers: dict[str, str] | None = None) -> str:
     """Rows in one of the row formats. Tables show `table_columns` (default: all)."""
     if fmt is Format.json:
-        text = _table_json(columns, [[plain(v) for v in row] for row in rows])
+        text = _table_json(columns, rows)
         return _utf8(text) + "\n" if text is not None else to_json(records(columns, rows))
     if fmt is Format.ndjson:
         return "".join(_json_line(r) + "\n" for r in records(columns, rows))

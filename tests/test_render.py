@@ -51,3 +51,11 @@ def test_a_text_is_as_wide_as_wcwidth_says_or_one_column_a_character_when_it_can
 
     width = wcswidth(text)
     assert width_of(text) == (width if width >= 0 else len(text))
+
+
+def test_rows_of_another_width_than_the_columns_are_refused() -> None:
+    import pytest
+
+    for columns, rows in ((["a", "b"], [["x"]]), (["a"], [["x", "y"]]), (["a", "b"], [["x", "y"], ["z"]])):
+        with pytest.raises(ValueError):
+            render(columns, rows, Format.json)
