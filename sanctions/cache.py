@@ -2,7 +2,9 @@
 
 Layout: everything lives in `<cache dir>/sanctions-db-1/` (SANCTIONS_CACHE_DIR or the user cache
 dir), named by patterns only this module writes: `<dataset>-<key>.duckdb` (one live database per
-dataset folder), `<dataset>.index` (marshal: loads several times faster than JSON) and temporary `.<name>.tmp` files. Nothing else there is
+dataset folder), `<dataset>.index` (marshal: loads several times faster than JSON),
+`<dataset>.watched` (the watcher's count at which the data was last found to be a database's:
+watcher.py) and temporary `.<name>.tmp` files. Nothing else there is
 ever touched, so pointing SANCTIONS_CACHE_DIR at a busy folder is safe.
 
 The key hashes what the database is built from: every module of the package and each file's
@@ -28,13 +30,14 @@ from typing import Any, NamedTuple
 
 import duckdb
 
+from . import watcher
 from .file_index import Index, Seen, same_bytes, seen_now, unvouched
 from .files import PACKAGE_DIR, RECORD_FOLDERS
 from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
 
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
-_INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.index$")
+_INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.(?:index|watched)$")
 _TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
 
 
@@ -101,6 +104,12 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     """A read-only, sandboxed connection to the dataset's database, built first if needed."""
     directory = cache_dir()
     ident = dataset_id(root)
+    count = None if immutable(root) else watcher.token(directory, ident)  # (asked before any look)
+    if count is not None:
+        key = watcher.vouched(directory, ident, count)
+        con = _open(directory / f"{ident}-{key}.duckdb", key, None) if key is not None else None
+        if con is not None:
+            return con  # (nothing changed since the disk last proved the data this database)
     index_path = directory / f"{ident}.index"
     index = Index.read(index_path)
     key, seen = _fresh(root, index)
@@ -112,6 +121,10 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     if key is not None and index is not None:
         con = _open(directory / f"{ident}-{key}.duckdb", key, index)
         if con is not None:
+            if count is not None:
+                watcher.vouch(directory, ident, count, key)
+            elif len(index.stats) // 32 >= watcher.WATCH_FROM and not immutable(root):
+                watcher.start(root, directory, ident)
             return con
     return _build(root, directory, ident, index_path)
 

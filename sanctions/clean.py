@@ -22,8 +22,9 @@ from pathlib import Path
 from .changes import since
 from .dataset import PARALLEL_FROM, Dataset, rel_in
 from .errors import Problem
-from .facts import folder_of, read_own
+from .facts import folder_of
 from .file_index import Index, seen_now
+from .store import read_own
 
 NAME = "clean.index"
 

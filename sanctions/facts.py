@@ -28,14 +28,13 @@ import hashlib
 import os
 import pickle
 import re
-import stat
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .files import Stat, write_atomic_bytes
-from .store import RACY_NS, cache_dir, code_hash, dataset_id
+from .store import RACY_NS, cache_dir, code_hash, dataset_id, open_own, read_own
 
 SHARDS = 256  # (at 200,000 files, 800 to a shard: an update's dozen records read a dozen small shards)
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
@@ -127,7 +126,7 @@ class Facts:
         return held.record if held is not None and made_of(held.record) == made else None
 
     def _read(self, index: int, part: str) -> dict | None:
-        handle = _open_own(self.folder / f"{index:02x}.{part}")
+        handle = open_own(self.folder / f"{index:02x}.{part}")
         if handle is None:
             return None
         try:
@@ -202,28 +201,6 @@ class Facts:
             return
         self._dirty.clear()
         _prune(self.folder.parent, keep=self.folder)
-
-
-def read_own(path: Path) -> bytes | None:
-    """A file of the facts folder, if it is ours alone (else None)."""
-    handle = _open_own(path)
-    if handle is None:
-        return None
-    with handle:
-        return handle.read()
-
-
-def _open_own(path: Path) -> Any:
-    """The file opened for reading, if it is ours alone (else None: never unpickled nor trusted)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    st = os.fstat(fd)
-    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        os.close(fd)
-        return None
-    return os.fdopen(fd, "rb")
 
 
 def fingerprint(marks: list[bytes]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,3 +59,25 @@ def content_hash_of(files: dict[str, Any]) -> str:
     for rel in sorted(files):
         digest.update(f"{rel}\0{files[rel][4]}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def read_own(path: Path) -> bytes | None:
+    """A cached file, if it is ours alone (else None: one another user could write is never trusted)."""
+    handle = open_own(path)
+    if handle is None:
+        return None
+    with handle:
+        return handle.read()
+
+
+def open_own(path: Path) -> Any:
+    """The file opened for reading, if it is ours alone (else None: never unpickled nor trusted)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
