@@ -148,17 +148,7 @@ def measure_documents(con: duckdb.DuckDBPyConnection, ids: list[str] | None = No
         "SELECT mi.measure_id, i.record, mi.provision FROM measure_instruments mi"
         " JOIN instruments i ON i.id = mi.instrument_id WHERE mi.measure_id IN (SELECT unnest(?))"
         " ORDER BY mi.measure_id, i.date NULLS LAST, i.id", ids)
-    sources = _grouped(con,
-        "WITH wanted AS (SELECT unnest(?) AS id),"
-        " cited AS (SELECT record_id AS measure_id, source_id FROM citations"
-        "           WHERE record_kind = 'measure' AND record_id IN (SELECT id FROM wanted)"
-        "   UNION SELECT u.measure_id, c.source_id FROM ("
-        "           SELECT measure_id, instrument_id FROM measure_instruments"
-        "           UNION SELECT measure_id, instrument_id FROM events WHERE instrument_id IS NOT NULL) u"
-        "         JOIN instruments i ON i.id = u.instrument_id JOIN citations c ON c.id = i.citation_id"
-        "         WHERE u.measure_id IN (SELECT id FROM wanted))"
-        " SELECT c.measure_id, s.record FROM cited c JOIN sources s ON s.id = c.source_id"
-        " ORDER BY c.measure_id, s.published NULLS LAST, s.id", ids)
+    sources = _cited_sources(con, ids)
     linked_from = _grouped(con, "SELECT target_id, measure_id, relation FROM links"
                                 " WHERE target_id IN (SELECT unnest(?)) ORDER BY 1, 2, 3", ids)
     return [{
@@ -171,9 +161,36 @@ def measure_documents(con: duckdb.DuckDBPyConnection, ids: list[str] | None = No
         "measure": json.loads(base[measure_id][0]),
         "instruments": [{**json.loads(r), **({"provision": p} if p else {})}
                         for r, p in instruments.get(measure_id, [])],
-        "sources": [json.loads(r) for (r,) in sources.get(measure_id, [])],
+        "sources": [json.loads(r) for r in sources.get(measure_id, [])],
         "linked_from": [{"measure": m, "relation": r} for m, r in linked_from.get(measure_id, [])],
     } for measure_id in ids]
+
+
+def _cited_sources(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, list[str]]:
+    """The records of the sources each measure cites, itself or through its instruments, by date
+    published (undated last), then ID. In steps that each look up a few keys: one query joining
+    the 700,000 citations of 100,000 measures took 30 ms for a single measure."""
+    cited: dict[str, set[str]] = {}
+    for measure_id, source_id in con.execute(
+            "SELECT record_id, source_id FROM citations WHERE record_kind = 'measure'"
+            " AND record_id IN (SELECT unnest(?))", [ids]).fetchall():
+        cited.setdefault(measure_id, set()).add(source_id)
+    through = con.execute(
+        "SELECT measure_id, instrument_id FROM measure_instruments WHERE measure_id IN (SELECT unnest(?))"
+        " UNION SELECT measure_id, instrument_id FROM events"
+        " WHERE instrument_id IS NOT NULL AND measure_id IN (SELECT unnest(?))", [ids, ids]).fetchall()
+    source_of = dict(con.execute(
+        "SELECT i.id, c.source_id FROM instruments i JOIN citations c ON c.id = i.citation_id"
+        " WHERE i.id IN (SELECT unnest(?))", [sorted({i for _, i in through})]).fetchall())
+    for measure_id, instrument_id in through:
+        if instrument_id in source_of:
+            cited.setdefault(measure_id, set()).add(source_of[instrument_id])
+    wanted = sorted(set().union(*cited.values()))
+    order = {sid: n for n, sid in enumerate(_column(
+        con, "SELECT id FROM sources WHERE id IN (SELECT unnest(?)) ORDER BY published NULLS LAST, id", [wanted]))}
+    records = dict(con.execute("SELECT id, record FROM sources WHERE id IN (SELECT unnest(?))", [wanted]).fetchall())
+    return {measure_id: [records[s] for s in sorted(sources & order.keys(), key=order.__getitem__)]
+            for measure_id, sources in cited.items()}
 
 
 def _instrument(con: duckdb.DuckDBPyConnection, instrument_id: str) -> dict[str, Any]:

@@ -517,3 +517,19 @@ def test_an_undated_entry_into_force_is_said_not_hidden(cli, good_copy):
     shown = cli("show", *args, "g7-2022-lending-denial").stdout
     assert "status      in_force (today); in force on a date no source gives" in shown
     assert "  undated     in_force  (happened; no source read gives the date)" in shown
+
+
+def test_show_lists_the_sources_cited_directly_and_through_instruments_by_date_undated_last(cli, good_copy):
+    measure = good_copy / "measures" / "g7-2022-lending-denial.yaml"
+    measure.write_text(measure.read_text().replace(
+        "instruments: [{instrument: fx-statement}]",
+        "instruments: [{instrument: fx-statement}, {instrument: fx-regulation}]")  # (eu-regulation-text)
+        + "  - {kind: announced, date: 2022-03-01, citation: {source: news-report}}\n"
+        + "  - {kind: considered, date: 2022-02-01, citation: {source: an-undated-note}}\n")
+    (good_copy / "sources" / "an-undated-note.yaml").write_text(
+        (good_copy / "sources" / "news-report.yaml").read_text().replace("id: news-report", "id: an-undated-note")
+        .replace("published: 2021-12-07\n", "").replace("?id=1", "?id=undated"))
+    shown = cli("show", "--data", good_copy, "g7-2022-lending-denial", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    assert [s["id"] for s in json.loads(shown.stdout)["sources"]] == [
+        "news-report", "eu-regulation-text", "gov-statement", "an-undated-note"]
