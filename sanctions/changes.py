@@ -19,11 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .dataset import Alone, Dataset, Loaded, read_vocabularies, valid_alone
 from .errors import Problem
 from .facts import Facts
+from .recheck import Unsure
 from .file_index import Index, Seen, differing, same_bytes, unvouched
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
 from .store import code_hash
@@ -51,6 +52,7 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
     if index.code != code_hash():  # (an index written by other code is never vouched for)
         return None
     current, folders, taken, listing = seen
+    original = index
     if listing is not None:  # (files added or removed: the rules across records see it)
         index = index.relisted(listing)
     try:
@@ -82,40 +84,102 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
             return None
         changed: dict[str, Alone] = {}
         marks, seen_by_rules = bytearray(index.marks), listing is not None
+        facts = Facts(root)  # (only the shards of the files looked at are read)
+        seen_as: dict[str, tuple[bytes, Any]] = {}  # rel -> (hash before: zeros if none, digest after)
         for rel, alone in checked.items():
             i = to_check[rel]
             if alone.mark != index.marks[16 * i:16 * i + 16].hex():  # the rules across records see it
                 if alone.id != rel.partition("/")[2].removesuffix(".yaml"):
                     return None  # (named by another ID: the full run says so)
                 marks[16 * i:16 * i + 16], seen_by_rules = bytes.fromhex(alone.mark), True
+                seen_as[rel] = (index.hashes[16 * i:16 * i + 16], alone.digest)
             stats[4 * i:4 * i + 4] = array("q", alone.read[:4])
             hashes[16 * i:16 * i + 16] = bytes.fromhex(alone.read[4])
             if alone.made != index.made[16 * i:16 * i + 16].hex():
                 made[16 * i:16 * i + 16] = bytes.fromhex(alone.made)
                 changed[rel] = alone
+        if listing is not None:
+            for rel in _gone(original, listing):
+                at = original._position(rel)
+                seen_as[rel] = (original.hashes[16 * at:16 * at + 16], None)
+        digests = _before_and_after(facts, seen_as)
     except OSError:
         return None
     if checked:
-        _remember(root, checked, today)
+        _remember(facts, checked, today)
     new = Index(index.key, index.code, folders, index.listing, stats.tobytes(), bytes(hashes), bytes(made),
                 bytes(marks), index.db, taken)
-    found = _rules_across(root, new, vocabularies) if seen_by_rules else []
+    found = _rules_across(root, original, new, vocabularies, digests, facts) if seen_by_rules else []
     return Since(new, changed, True, tuple(found)) if found is not None else None
 
 
-def _rules_across(root: Path, index: Index, vocabularies: list[Loaded]) -> list[Problem] | None:
+def _kind_and_id(rel: str) -> tuple[str, str]:
+    kind, _, name = rel.partition("/")
+    return kind, name.removesuffix(".yaml")
+
+
+def _kept(facts: Facts, rel: str, content_hash: bytes) -> Any:
+    """The digest the facts keep of a record file, if taken from these bytes; else Unsure."""
+    held = facts.kept(rel)
+    if held is None or held.hash != content_hash.hex():
+        raise Unsure
+    return held.digest
+
+
+def _before_and_after(facts: Facts, seen_as: dict[str, tuple[bytes, Any]]) -> dict[tuple[str, str], tuple] | None:
+    """(kind, ID) -> (digest before or None, digest after or None) of each record the rules see
+    changed, added or removed; None when a digest before is not kept."""
+    try:
+        return {_kind_and_id(rel): (_kept(facts, rel, before) if any(before) else None, after)
+                for rel, (before, after) in seen_as.items()}
+    except Unsure:
+        return None
+
+
+def _gone(index: Index, listing: dict[str, str]) -> list[str]:
+    """The record files `index` lists that `listing` does not."""
+    return [f"{folder}/{name}" for folder, joined in index.listing.items()
+            for name in set(joined.split("\n")).difference(listing.get(folder, "").split("\n"))
+            if name.endswith(".yaml")]
+
+
+def _rules_across(root: Path, before: Index, index: Index, vocabularies: list[Loaded],
+                  digests: dict[tuple[str, str], tuple] | None, facts: Facts) -> list[Problem] | None:
     """What the rules across records find in the data as `index` has it, each file valid alone:
-    every problem a full run would report (no other can arise), located alike. Run over every
+    every problem a full run would report (no other can arise), located alike; None when the
+    facts cannot tell. Decided from the summary of the dataset as `before` has it, when kept and
+    when it can (recheck.py: the work of the changed records, `digests`); else run over every
     record's digest from the facts, with no file read but the vocabularies (and those holding a
-    problem, to locate it); None when the facts cannot give them all."""
+    problem, to locate it)."""
+    from . import recheck
     from .checks import run_checks
 
+    summary = recheck.load(root, before.marks) if digests is not None else None
+    if summary is not None:
+        def digest_of(kind: str, ident: str) -> Any:
+            rel = f"{kind}/{ident}.yaml"
+            if (kind, ident) in digests:
+                return digests[kind, ident][1]
+            at = index._position(rel)
+            return _kept(facts, rel, index.hashes[16 * at:16 * at + 16]) if at is not None else None
+
+        vocabulary = Dataset.of_vocabularies(root, vocabularies)
+        after = recheck.after(summary, digests, vocabulary, digest_of) if vocabulary is not None else None
+        if after is not None:
+            recheck.keep(root, index.marks, after)
+            return []
     dataset = Dataset.as_digested(root, index.record_hashes(), vocabularies)
-    return run_checks(dataset) if dataset is not None else None
+    if dataset is None:
+        return None
+    found = run_checks(dataset)
+    if not found:
+        summary = recheck.summary_of(dataset)
+        if summary is not None:
+            recheck.keep(root, index.marks, summary)
+    return found
 
 
-def _remember(root: Path, checked: dict[str, Alone], today: dt.date) -> None:
-    facts = Facts(root)  # (only the shards of these files are read)
+def _remember(facts: Facts, checked: dict[str, Alone], today: dt.date) -> None:
     for rel, alone in checked.items():
         facts.put(rel, tuple(alone.read[:4]), alone.read[4], alone.id, alone.record, alone.digest, alone.context,
                   today)

@@ -10,7 +10,7 @@ Problems located in the file that holds the offending field.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import chain
 from operator import itemgetter
@@ -20,6 +20,8 @@ from .digest import MeasureDigest
 from .errors import Problem
 
 Loc = tuple
+#: Relations of measures whose links may go round in no circle.
+IN_NO_CIRCLE = ("supersedes", "amends")
 
 
 def run_checks(ds: Dataset) -> list[Problem]:
@@ -182,16 +184,22 @@ def _sources(ds: Dataset, uses: Counter) -> Iterator[Problem]:
 
 def cell_measures(ds: Dataset, family, authority: str, by_authority: dict[str, list] | None = None) -> list[str]:
     """The measures one coverage cell holds: derived from the records, never listed by hand."""
-    period = ds.coverage.period
     if by_authority is None:
         by_authority = _by_authority(ds)
-    types, sectors, targets = {t.value for t in family.types}, set(family.sectors), set(ds.coverage.targets)
-    return sorted(
-        mid for mid, m in by_authority.get(authority, [])
-        if not m.withdrawn and m.type in types
-        and (not sectors or not sectors.isdisjoint(m.sectors))
-        and not targets.isdisjoint(m.targets)
-        and any(period.start <= date <= period.end for date in m.dates))
+    holds = in_cell(ds.coverage, family)
+    return sorted(mid for mid, m in by_authority.get(authority, []) if holds(m))
+
+
+def in_cell(coverage, family) -> Callable[[MeasureDigest], bool]:
+    """Whether a measure of the cell's authority falls in the family's cells: current, of one of
+    its types and sectors, against a target and with an event in the period (recheck.py counts
+    the measures of each cell with it too)."""
+    period = coverage.period
+    types, sectors, targets = {t.value for t in family.types}, set(family.sectors), set(coverage.targets)
+    return lambda m: (not m.withdrawn and m.type in types
+                      and (not sectors or not sectors.isdisjoint(m.sectors))
+                      and not targets.isdisjoint(m.targets)
+                      and any(period.start <= date <= period.end for date in m.dates))
 
 
 def _by_authority(ds: Dataset) -> dict[str, list]:
@@ -295,7 +303,7 @@ def _cycle_starts(edges: dict[str, list[str]]) -> list[list[str]]:
 def _cycles(ds: Dataset) -> Iterator[Problem]:
     """A measure cannot supersede or amend itself through others; nor can an instrument."""
     measures, instruments = ds.digests["measures"], ds.digests["instruments"]
-    for relation in ("supersedes", "amends"):
+    for relation in IN_NO_CIRCLE:
         edges = {mid: [other for kind, other in m.links if kind == relation] for mid, m in measures.items()
                  if m.links}  # (a measure with no links is in no cycle)
         for cycle in _cycle_starts(edges):

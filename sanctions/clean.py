@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import recheck
 from .changes import since
 from .dataset import PARALLEL_FROM, Dataset, rel_in
 from .errors import Problem
@@ -60,6 +61,9 @@ def remember_clean(dataset: Dataset, today: dt.date) -> None:
     dataset.index = Index.of(today.isoformat(), dataset.root, dataset.read, dataset.made, dataset.marks, [],
                              dataset.began)
     _write(dataset.root, dataset.index)
+    summary = recheck.summary_of(dataset)  # (what the rules need after a few records change)
+    if summary is not None:
+        recheck.keep(dataset.root, dataset.index.marks, summary)
 
 
 def _write(root: Path, index: Index) -> None:

@@ -159,10 +159,8 @@ class Dataset:
         (read_vocabularies; None when any is invalid), each record's document located only if a
         rule needs it. For those rules alone, after edits to files each checked alone (changes.py)."""
         with no_collection():
-            dataset, problems = cls(root, documents=_Located(root)), []
-            for loaded in vocabularies:
-                _register(dataset, loaded, problems)
-            if problems or dataset.invalid:
+            dataset = cls.of_vocabularies(root, vocabularies)
+            if dataset is None:
                 return None
             found = 0
             for rel, held in Facts(root).every_held():
@@ -175,6 +173,15 @@ class Dataset:
                 dataset.digests[kind][name.removesuffix(".yaml")] = held.digest
                 found += 1
             return dataset if found == len(records) else None
+
+    @classmethod
+    def of_vocabularies(cls, root: Path, vocabularies: list[Loaded]) -> Dataset | None:
+        """A dataset of no record yet, with the vocabularies and coverage as read
+        (read_vocabularies); None when any is invalid."""
+        dataset, problems = cls(root, documents=_Located(root)), []
+        for loaded in vocabularies:
+            _register(dataset, loaded, problems)
+        return None if problems or dataset.invalid else dataset
 
     def count(self, kind: str) -> int:
         return self.counted[kind] if self.counted is not None else len(getattr(self, kind))

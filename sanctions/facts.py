@@ -38,8 +38,9 @@ from .store import RACY_NS, cache_dir, code_hash, dataset_id, open_own, read_own
 
 SHARDS = 256  # (at 200,000 files, 800 to a shard: an update's dozen records read a dozen small shards)
 KEEP_DATASETS = 8  # the facts of this many dataset folders are kept, the most recently saved
-# The shards, the rules' clean fingerprint (`clear`), and the dataset's index when clean (clean.py).
-_OWN_FILE = re.compile(r"^(?:[0-9a-f]{2}\.(?:index|pickle)|clear|clean\.index)$")
+# The shards, the rules' clean fingerprint (`clear`), the dataset's index when clean (clean.py) and
+# the rules' summaries (recheck.py).
+_OWN_FILE = re.compile(r"^(?:[0-9a-f]{2}\.(?:index|pickle)|clear|clean\.index|rules-[0-9a-f]{32}\.summary)$")
 _FOLDER_NAME = re.compile(r"^[0-9a-f]{16}\.facts$")
 
 
@@ -142,6 +143,10 @@ class Facts:
         if bulk is None:
             bulk = self._bulk[index] = self._read(index, "pickle") or {}
         return bulk
+
+    def kept(self, rel: str) -> Held | None:
+        """What the bulk keeps of a file, whichever bytes it was taken from (compare Held.hash)."""
+        return self._bulk_of(_shard(rel)).get(rel)
 
     def every_held(self) -> Iterator[tuple[str, Held]]:
         """Every file's Held, read shard by shard and none kept: for the rules across records,

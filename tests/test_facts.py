@@ -286,19 +286,28 @@ def test_a_dataset_found_clean_before_is_not_loaded_after_an_edit_its_records_do
         dataset_module.Dataset.as_indexed(data, lambda rel: "0" * 32, ds.counted).fetch("measures", "us-2022-seafood-import-ban")
 
 
-def test_an_edit_the_rules_see_runs_them_over_the_digests_kept_and_loads_nothing(data, monkeypatch):
-    """A date the rules across records see, still valid: the changed file read alone, the rules
-    run once over every digest from the facts, nothing found; and the next run, with nothing
-    changed, reads nothing and runs no rule."""
+def without_summary(root) -> int:
+    """The rules' summary (recheck.py) removed: they run over every digest kept. How many times
+    they then run after one edit."""
+    [summary.unlink() for summary in facts_module.folder_of(root).glob("rules-*.summary")]
+    return 1
+
+
+@pytest.mark.parametrize("runs_after", [lambda root: 0, without_summary], ids=["summary", "every digest"])
+def test_an_edit_the_rules_see_is_checked_from_the_digests_kept_and_loads_nothing(data, monkeypatch, runs_after):
+    """A date the rules across records see, still valid: the changed file read alone, nothing
+    found, by the rules' summary (recheck.py) or, without it, by the rules run once over every
+    digest from the facts; and the next run, with nothing changed, reads nothing and runs no rule."""
     assert validate(data).problems == []
+    expected = runs_after(data)
     rel = "measures/us-2022-seafood-import-ban.yaml"
     edit_text(data / rel, "  - kind: in_force\n    date: 2022-03-11", "  - kind: in_force\n    date: 2022-03-12")
     seen, runs = reads(monkeypatch), rule_runs(monkeypatch)
-    assert validate(data).problems == [] and len(runs) == 1
+    assert validate(data).problems == [] and len(runs) == expected
     vocabularies = sorted(Path(r).name for r in SINGLE_FILES.values())
     assert sorted(seen) == sorted(["us-2022-seafood-import-ban.yaml", *vocabularies])  # (read once: for both)
     seen.clear()
-    assert validate(data).problems == [] and seen == [] and len(runs) == 1
+    assert validate(data).problems == [] and seen == [] and len(runs) == expected
 
 
 def _added(root):
@@ -319,21 +328,24 @@ def _removed(root):
     return None
 
 
+@pytest.mark.parametrize("runs_after", [lambda root: 0, without_summary], ids=["summary", "every digest"])
 @pytest.mark.parametrize("change", [_added, _removed])
-def test_a_record_added_or_removed_is_checked_without_loading_the_rest(data, monkeypatch, change):
-    """Only the new file (and the vocabularies) read, the rules run once over the digests kept,
-    the counts a full run gives; the next run reads nothing."""
+def test_a_record_added_or_removed_is_checked_without_loading_the_rest(data, monkeypatch, change, runs_after):
+    """Only the new file (and the vocabularies) read, nothing found by the rules' summary or (without
+    it) by the rules run once over the digests kept, the counts a full run gives; the next run
+    reads nothing."""
     assert validate(data).problems == []
+    expected = runs_after(data)
     new = change(data)
     seen, runs = reads(monkeypatch), rule_runs(monkeypatch)
     report = validate(data)
     vocabularies = sorted(Path(r).name for r in SINGLE_FILES.values())
-    assert report.problems == [] and len(runs) == 1
+    assert report.problems == [] and len(runs) == expected
     assert sorted(seen) == sorted(([new] if new else []) + vocabularies)
     full, _ = load_dataset(data, reuse=False)
     assert report.checked == summary(full, [])
     seen.clear()
-    assert validate(data).problems == [] and seen == [] and len(runs) == 1
+    assert validate(data).problems == [] and seen == [] and len(runs) == expected
 
 
 def test_the_digests_kept_are_those_of_the_bytes_indexed(data):
