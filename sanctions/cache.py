@@ -52,8 +52,8 @@ def fresh_key(root: Path, index: Index | None) -> str | None:
 
 
 def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
-    """fresh_key, and what it saw on disk when the index listed the same entries (for refresh.py,
-    which would take the stats again).
+    """fresh_key, and what it saw on disk otherwise (for refresh.py, which would take the stats
+    again): each entry's stat, following the entries listed now (Seen.listing, when they differ).
 
     Every entry of every record folder and every single file, with one stat each and nothing else
     (this is every warm command's cost): the same entries, and the same size, mtime, ctime and
@@ -65,10 +65,10 @@ def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
     if immutable(root):
         return index.key, None
     try:
-        seen = seen_now(root, index)
+        seen = seen_now(root, index, relist=True)
         if seen is None:
             return None, None
-        if seen.stats.tobytes() != index.stats or not same_bytes(root, index, unvouched(index, seen.stats)):
+        if seen.listing is not None or seen.stats.tobytes() != index.stats or not same_bytes(root, index, unvouched(index, seen.stats)):
             return None, seen
     except OSError:
         return None, None
@@ -116,7 +116,7 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     if seen is not None and index is not None:
         from .refresh import refreshed
 
-        index = refreshed(root, index, index_path, seen)  # (edits that the rules across records do not see)
+        index = refreshed(root, index, index_path, seen)  # (a few files changed, each valid alone)
         key = index.key if index is not None else None
     if key is not None and index is not None:
         con = _open(directory / f"{ident}-{key}.duckdb", key, index)

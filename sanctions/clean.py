@@ -24,27 +24,35 @@ from .changes import since
 from .dataset import PARALLEL_FROM, Dataset, rel_in
 from .errors import Problem
 from .facts import folder_of
-from .file_index import Index, seen_now
+from .file_index import Index, Seen, seen_now
 from .store import read_own
 
 NAME = "clean.index"
 
 
-def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = ()) -> tuple[Dataset, list[Problem]] | None:
+def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = (), most: int = PARALLEL_FROM,
+                        seen: Seen | None = None, seen_by: Index | None = None) -> tuple[Dataset, list[Problem]] | None:
     """The dataset, counted and indexed but not loaded, with every problem a full run would find
     (each changed file valid alone: those of the rules across records), when each `named` file
-    is one of its own; else None (a full run is needed)."""
+    is one of its own and at most `most` files changed; else None (a full run is needed).
+    `seen`: what a look at the disk saw against the index `seen_by` (the database's: refresh.py),
+    taken again unless it serves this index too."""
     raw = read_own(folder_of(root) / NAME)  # (one another user could write is never trusted)
     index = Index.parse(raw) if raw is not None else None
     if index is None or not index.key <= today.isoformat():  # (its verdict holds from its day on)
         return None
     if not all(rel is not None and index.lists(rel) for rel in (rel_in(root, path) for path in named)):
         return None  # (a file from elsewhere is checked with the dataset, in a full run)
-    try:
-        seen = seen_now(root, index, relist=True)  # (a record added or removed is checked too)
-    except OSError:
-        return None
-    found = since(root, index, seen, PARALLEL_FROM, today) if seen is not None else None
+    if seen is not None and seen.listing == index.listing:
+        seen = seen._replace(listing=None)  # (the entries this index lists)
+    elif seen is not None and seen.listing is None and (seen_by is None or seen_by.listing != index.listing):
+        seen = None  # (its stats follow entries this index does not list)
+    if seen is None:
+        try:
+            seen = seen_now(root, index, relist=True)  # (a record added or removed is checked too)
+        except OSError:
+            return None
+    found = since(root, index, seen, most, today) if seen is not None else None
     if found is None:
         return None
     if found.moved and not found.problems:

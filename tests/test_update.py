@@ -228,12 +228,24 @@ def _date_seen(measure: Path) -> None:  # (the rules across records see it, and 
     edit(measure, "  - kind: in_force\n    date: 2022-03-11", "  - kind: in_force\n    date: 2022-03-12")
 
 
-@pytest.mark.parametrize("change", [_other_record, _date_seen])
+def _record_added(measure: Path) -> None:
+    again = measure.with_name("us-2022-seafood-import-ban-again.yaml")
+    again.write_text(measure.read_text().replace("id: us-2022-seafood-import-ban\n", "id: us-2022-seafood-import-ban-again\n"))
+    os.utime(again, (time.time() - 60,) * 2)
+
+
+def _record_added_then_removed(measure: Path) -> None:
+    measure.with_name("us-2022-seafood-import-ban-again.yaml").unlink()
+
+
+@pytest.mark.parametrize("change", [_other_record, _date_seen, _record_added, _record_added_then_removed])
 def test_a_valid_record_edit_is_an_update_without_a_build(data, tmp_path, monkeypatch, updates, change):
     """A title (the database shows it, the rules across records do not: its mark is the one
-    indexed) or a date (they see it, and run again over the digests kept, finding nothing): the
-    command itself updates the database in place, with no load of the rest; the last build's
-    database is removed."""
+    indexed), a date (they see it, and find nothing), a record added or removed: the command
+    itself updates the database in place, with no load of the rest; the last build's database
+    is removed."""
+    if change is _record_added_then_removed:
+        _record_added(data / "measures" / "us-2022-seafood-import-ban.yaml")
     cache.connect(data).close()
     monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built"))
     change(data / "measures" / "us-2022-seafood-import-ban.yaml")
@@ -358,3 +370,40 @@ def test_rows_inserted_directly_are_all_inserted_in_order(rows):
     wanted = [(i, f"row {i}'s") for i in range(rows)]
     db.insert_few(con, table, wanted)
     assert con.execute("SELECT a, b FROM t ORDER BY rowid").fetchall() == wanted
+
+
+def test_after_validate_the_next_command_takes_its_verdict_and_runs_no_rule(data, tmp_path, monkeypatch, updates):
+    """An edit the rules see, then `validate` (which checks it), then a command: its update takes
+    the validation's verdict (the same index of the dataset found clean), and neither loads the
+    dataset nor runs the rules over every record."""
+    from sanctions import checks
+    from sanctions.validate import validate as check_all
+
+    cache.connect(data).close()
+    _date_seen(data / "measures" / "us-2022-seafood-import-ban.yaml")
+    assert check_all(data).problems == []
+    monkeypatch.setattr(checks, "run_checks", lambda ds: pytest.fail("the rules ran over every record"))
+    monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built"))
+    check(data, tmp_path)
+    assert updates()[-1:] == [True]
+
+
+def test_stats_taken_against_other_entries_than_the_clean_index_lists_are_taken_again(data, tmp_path, monkeypatch,
+                                                                                    updates):
+    """The database's index and the validation's list other entries (a record removed and
+    validated, then put back): the command takes the stats again for the validation's index,
+    and the database equals a build from nothing."""
+    from sanctions.validate import validate as check_all
+
+    measure = data / "measures" / "us-2022-seafood-import-ban.yaml"
+    _record_added(measure)
+    cache.connect(data).close()
+    again = measure.with_name("us-2022-seafood-import-ban-again.yaml")
+    text = again.read_text()
+    again.unlink()
+    assert check_all(data).problems == []
+    again.write_text(text.replace("title: ", "title: The ", 1))
+    os.utime(again, (time.time() - 60,) * 2)
+    monkeypatch.setattr(cache, "_build", lambda *args: pytest.fail("built"))
+    check(data, tmp_path)
+    assert updates()[-1:] == [True]
