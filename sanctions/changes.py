@@ -6,12 +6,13 @@ record as validated (facts.made_of). A title, a note or a quote changes the reco
 mark (facts.mark_of: what the rules across records see of it). Either way the rules would find
 what they found when the index was written, which was nothing, so the dataset is still valid.
 A date, a reference or a sector changes the mark, and a record file added or removed (for
-`validate`) changes what the rules see: then they run again, over every record's digest taken
-from the facts (no other record file is read, nor any record revived); if they find nothing the
-dataset is still valid, and what they find is what a full run reports. Then the database cache
-updates the changed records in place (refresh.py), and `validate` says so (clean.py). Anything
-else (a vocabulary, a file invalid alone or named by another ID, an entry that is not a record
-file, other code) goes to the full run.
+`validate`) changes what the rules see: then they are decided from the summary of the dataset
+as found clean, with the work of the changed records (recheck.py), or, when it cannot tell, run
+again over every record's digest taken from the facts (no other record file is read, nor any
+record revived); if they find nothing the dataset is still valid, and what they find is what a
+full run reports. Then the database cache updates the changed records in place (refresh.py),
+and `validate` says so (clean.py). Anything else (a vocabulary, a file invalid alone or named by
+another ID, an entry that is not a record file, other code) goes to the full run.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import recheck
 from .dataset import Alone, Dataset, Loaded, read_vocabularies, valid_alone
 from .errors import Problem
 from .facts import Facts
-from .recheck import Unsure
 from .file_index import Index, Seen, differing, same_bytes, unvouched
 from .files import RECORD_FOLDERS, file_hash, read_regular, stat_of
 from .store import code_hash
@@ -100,8 +101,7 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
                 changed[rel] = alone
         if listing is not None:
             for rel in _gone(original, listing):
-                at = original._position(rel)
-                seen_as[rel] = (original.hashes[16 * at:16 * at + 16], None)
+                seen_as[rel] = (original.hash_at(rel), None)
         digests = _before_and_after(facts, seen_as)
     except OSError:
         return None
@@ -122,7 +122,7 @@ def _kept(facts: Facts, rel: str, content_hash: bytes) -> Any:
     """The digest the facts keep of a record file, if taken from these bytes; else Unsure."""
     held = facts.kept(rel)
     if held is None or held.hash != content_hash.hex():
-        raise Unsure
+        raise recheck.Unsure
     return held.digest
 
 
@@ -132,7 +132,7 @@ def _before_and_after(facts: Facts, seen_as: dict[str, tuple[bytes, Any]]) -> di
     try:
         return {_kind_and_id(rel): (_kept(facts, rel, before) if any(before) else None, after)
                 for rel, (before, after) in seen_as.items()}
-    except Unsure:
+    except recheck.Unsure:
         return None
 
 
@@ -151,7 +151,6 @@ def _rules_across(root: Path, before: Index, index: Index, vocabularies: list[Lo
     when it can (recheck.py: the work of the changed records, `digests`); else run over every
     record's digest from the facts, with no file read but the vocabularies (and those holding a
     problem, to locate it)."""
-    from . import recheck
     from .checks import run_checks
 
     summary = recheck.load(root, before.marks) if digests is not None else None
@@ -160,8 +159,8 @@ def _rules_across(root: Path, before: Index, index: Index, vocabularies: list[Lo
             rel = f"{kind}/{ident}.yaml"
             if (kind, ident) in digests:
                 return digests[kind, ident][1]
-            at = index._position(rel)
-            return _kept(facts, rel, index.hashes[16 * at:16 * at + 16]) if at is not None else None
+            indexed = index.hash_at(rel)
+            return _kept(facts, rel, indexed) if indexed is not None else None
 
         vocabulary = Dataset.of_vocabularies(root, vocabularies)
         after = recheck.after(summary, digests, vocabulary, digest_of) if vocabulary is not None else None

@@ -106,8 +106,7 @@ class Index:
             if before == after:
                 parts.append((at, len(before)))
             else:
-                where = {name: at + i for i, name in enumerate(before)}
-                parts += [(where.get(name, -1), 1) for name in after]
+                parts += _runs(before, after, at)
             at += len(before)
         parts.append((at, len(SINGLE_FILES)))
 
@@ -184,6 +183,11 @@ class Index:
                 break
             at += len(self._names_of(other))
         return at
+
+    def hash_at(self, rel: str) -> bytes | None:
+        """The hash of the bytes indexed for a record folder's entry, or None if it is not listed."""
+        at = self._position(rel)
+        return self.hashes[16 * at:16 * at + 16] if at is not None else None
 
     def made_at(self, rel: str) -> str | None:
         """The hash of the record indexed for a record file (facts.made_of), or None if none is."""
@@ -262,6 +266,28 @@ class Index:
             "written": self.written}))
 
 
+def _runs(before: list[str], after: list[str], at: int) -> list[tuple[int, int]]:
+    """The entries of sorted `after` as runs of sorted `before`'s (entry number from `at`, how
+    many), or (-1, 1) for each name `before` lacks: a few runs for a few names added or removed,
+    found by bisection rather than name by name."""
+    gone, added = set(before).difference(after), set(after).difference(before)
+    # (position in `before`, 0: a name added before it, 1: its own name gone), in order
+    events = sorted([(bisect_left(before, name), 0) for name in added]
+                    + [(bisect_left(before, name), 1) for name in gone])
+    runs, cursor = [], 0
+    for position, kind in events:
+        if position > cursor:
+            runs.append((at + cursor, position - cursor))
+            cursor = position
+        if kind == 0:
+            runs.append((-1, 1))
+        else:
+            cursor = position + 1
+    if len(before) > cursor:
+        runs.append((at + cursor, len(before) - cursor))
+    return runs
+
+
 def differing(now: bytes, then: bytes, width: int, most: int | None = None) -> list[int]:
     """The numbers of the `width`-byte items that differ between two arrays of equal length,
     found by halving (each comparison a memcmp): a few dozen comparisons for one change among
@@ -328,7 +354,7 @@ def unvouched(index: Index, current: array) -> list[int]:
     if not racy(index, current):
         return []
     limit = index.written - RACY_NS
-    return [i for i in range(len(current) // 4) if max(current[4 * i + 1], current[4 * i + 2]) >= limit]
+    return [i for i, (mtime, ctime) in enumerate(zip(current[1::4], current[2::4])) if mtime >= limit or ctime >= limit]
 
 
 def same_bytes(root: Path, index: Index, numbers: Iterable[int]) -> bool:

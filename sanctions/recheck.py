@@ -199,9 +199,10 @@ def _after(summary: Summary, changes: dict, ds: Any, digest_of: Callable[[str, s
             if old.source != new.source and not getattr(digest_of("sources", new.source), "primary", False):
                 return None
     for source in cited:
-        digest = digest_of("sources", source)
-        if digest is not None and not digest.withdrawn and not refs["sources"].get(source):
-            return None                                # cited no more
+        if not refs["sources"].get(source):
+            digest = digest_of("sources", source)
+            if digest is not None and not digest.withdrawn:
+                return None                            # cited no more
     for (kind, ident), (old, _) in changes.items():
         if kind == "sources" and old is not None and urls.get(_url(old.url)) == ident:
             del urls[_url(old.url)]

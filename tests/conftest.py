@@ -92,3 +92,21 @@ def field_paths(value, prefix=()):
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from field_paths(item, prefix + (index,))
+
+
+def rule_runs(monkeypatch) -> list[int]:
+    """The runs of the rules across records over every record (a full run's, or changes.py's over
+    the digests kept), from now on."""
+    from sanctions import checks
+    from sanctions import validate as validate_module
+
+    runs: list[int] = []
+    real = checks.run_checks
+
+    def counting(ds):
+        runs.append(1)
+        return real(ds)
+
+    monkeypatch.setattr(validate_module, "run_checks", counting)  # (a full run's)
+    monkeypatch.setattr(checks, "run_checks", counting)  # (changes.py's, over the facts)
+    return runs

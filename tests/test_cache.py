@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanctions import cache, file_index, files
 from sanctions.errors import DataError
@@ -342,3 +344,15 @@ def test_a_file_gone_is_an_error_whichever_process_took_its_stat(good_copy, monk
     os.unlink(entries[gone])
     with pytest.raises(OSError):
         file_index._on_two_cores([(None, path) for path in entries])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.sampled_from([f"m{k:02d}.yaml" for k in range(30)])),
+       st.sets(st.sampled_from([f"m{k:02d}.yaml" for k in range(30)])), st.integers(0, 9))
+def test_an_index_laid_over_other_entries_keeps_each_entry_it_had_and_only_those(before, after, at):
+    """Index.relisted's runs (file_index._runs) give each entry listed now its number in the
+    index, or none when new: what a name-by-name lookup gives."""
+    before, after = sorted(before), sorted(after)
+    where = {name: at + i for i, name in enumerate(before)}
+    laid = [number for i, n in file_index._runs(before, after, at) for number in ([-1] if i < 0 else range(i, i + n))]
+    assert laid == [where.get(name, -1) for name in after]

@@ -21,6 +21,8 @@ from sanctions.dataset import load_dataset
 from sanctions.files import SINGLE_FILES, default_data_dir
 from sanctions.validate import summary, validate
 
+from conftest import rule_runs
+
 
 @pytest.fixture
 def data(tmp_path, monkeypatch):
@@ -197,24 +199,6 @@ def test_unchanged_records_are_not_revived_to_validate(data, monkeypatch):
         assert all(type(v) is dataset_module.Packed for v in records._items.values())
         some = next(iter(records))
         assert records[some].id == some and type(records._items[some]) is not dataset_module.Packed
-
-
-def rule_runs(monkeypatch) -> list[int]:
-    """How many times the rules across records ran, from now on."""
-    from sanctions import validate as validate_module
-
-    from sanctions import checks
-
-    runs: list[int] = []
-    real = checks.run_checks
-
-    def counting(ds):
-        runs.append(1)
-        return real(ds)
-
-    monkeypatch.setattr(validate_module, "run_checks", counting)  # (a full run's)
-    monkeypatch.setattr(checks, "run_checks", counting)  # (changes.py's, over the facts)
-    return runs
 
 
 def test_the_rules_across_records_do_not_run_again_on_what_they_saw_before(data, monkeypatch):

@@ -10,14 +10,15 @@ import time
 
 import pytest
 
-from sanctions import checks, recheck
-from sanctions import validate as validate_module
+from sanctions import recheck
 from sanctions.checks import run_checks
 from sanctions.clean import NAME as CLEAN
 from sanctions.dataset import load_dataset
 from sanctions.facts import folder_of
 from sanctions.file_index import Index
 from sanctions.validate import validate
+
+from conftest import rule_runs
 
 
 @pytest.fixture
@@ -39,20 +40,6 @@ def full(root):
     """What a run over every file, from nothing, reports."""
     ds, problems = load_dataset(root, reuse=False)
     return sorted(set(problems + run_checks(ds)))
-
-
-def over_every_digest(monkeypatch) -> list[int]:
-    """The runs of the rules over every record, from now on."""
-    runs: list[int] = []
-    real = checks.run_checks
-
-    def counting(ds):
-        runs.append(1)
-        return real(ds)
-
-    monkeypatch.setattr(validate_module, "run_checks", counting)
-    monkeypatch.setattr(checks, "run_checks", counting)
-    return runs
 
 
 def edit(root, rel, old, new):
@@ -135,7 +122,7 @@ UNDECIDED = {
 @pytest.mark.parametrize("change", VALID, ids=list(VALID))
 def test_after_an_edit_that_breaks_nothing_the_summary_decides_and_the_report_is_a_full_runs(data, monkeypatch, change):
     VALID[change](data)
-    runs = over_every_digest(monkeypatch)
+    runs = rule_runs(monkeypatch)
     assert validate(data).problems == [] == full(data)
     assert runs == []
 
@@ -151,7 +138,7 @@ def test_after_an_edit_that_breaks_a_rule_the_report_is_a_full_runs(data, change
 @pytest.mark.parametrize("change", UNDECIDED, ids=list(UNDECIDED))
 def test_an_edit_the_summary_cannot_decide_runs_the_rules_over_every_record(data, monkeypatch, change):
     UNDECIDED[change](data)
-    runs = over_every_digest(monkeypatch)
+    runs = rule_runs(monkeypatch)
     assert validate(data).problems == [] == full(data)
     assert runs == [1]
     ds, _ = load_dataset(data, reuse=False)
@@ -172,7 +159,7 @@ def kept_summary(root):
 
 
 def test_the_summary_kept_after_edits_is_the_one_a_full_run_makes(data, monkeypatch):
-    runs = over_every_digest(monkeypatch)
+    runs = rule_runs(monkeypatch)
     for change in VALID.values():
         change(data)
         assert validate(data).problems == []
@@ -198,7 +185,7 @@ def test_a_summary_of_other_data_or_code_or_another_user_is_not_used(data, monke
     assert validate(data).problems == []
     [now] = set(folder_of(data).glob("rules-*.summary")) - {before}
     now.write_bytes(summary)                                # (of the data before this edit)
-    runs = over_every_digest(monkeypatch)
+    runs = rule_runs(monkeypatch)
     VALID["a citation added"](data)
     assert validate(data).problems == [] and runs == [1]    # (not the data the index describes)
     VALID["a link added"](data)
