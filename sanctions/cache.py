@@ -4,8 +4,8 @@ Layout: everything lives in `<cache dir>/sanctions-db-1/` (SANCTIONS_CACHE_DIR o
 dir), named by patterns only this module writes: `<dataset>-<key>.duckdb` (one live database per
 dataset folder), `<dataset>.index` (marshal: loads several times faster than JSON),
 `<dataset>.watched` (the watcher's count at which the data was last found to be a database's:
-watcher.py) and temporary `.<name>.tmp` files. Nothing else there is
-ever touched, so pointing SANCTIONS_CACHE_DIR at a busy folder is safe.
+watcher.py) and temporary `.<name>.tmp` files. Nothing else there is ever touched, so pointing
+SANCTIONS_CACHE_DIR at a busy folder is safe.
 
 The key hashes what the database is built from: every module of the package and each file's
 record as validated (facts.made_of), so that an edit to a comment or the layout leaves the
@@ -13,7 +13,9 @@ database as it is and costs only a new index (refresh.py). The index (file_index
 each file's stat with the hash of its bytes (each file is read once: hashed and parsed from the
 same bytes) and of its record, as git's index does: when no file's size, mtime, ctime or inode
 changed, and none changed so close to the index's writing that a same-timestamp edit could hide,
-the key is known without reading anything. A dataset installed inside the package (the wheel's copy) is immutable and needs
+the key is known without reading anything. On Linux, a large working copy is also watched, and
+while the watcher's count of changes is the one vouched for, not even a `stat` is taken
+(watcher.py). A dataset installed inside the package (the wheel's copy) is immutable and needs
 no check at all. A database whose file, size or stored key disagrees with the index is rebuilt.
 """
 
@@ -68,7 +70,8 @@ def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
         seen = seen_now(root, index, relist=True)
         if seen is None:
             return None, None
-        if seen.listing is not None or seen.stats.tobytes() != index.stats or not same_bytes(root, index, unvouched(index, seen.stats)):
+        if (seen.listing is not None or seen.stats.tobytes() != index.stats
+                or not same_bytes(root, index, unvouched(index, seen.stats))):
             return None, seen
     except OSError:
         return None, None

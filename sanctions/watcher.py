@@ -79,9 +79,7 @@ def _ask(address: bytes, request: bytes) -> bytes | None:
             return None
 
 
-def _peer_uid(sock) -> int:
-    import socket
-
+def _peer_uid(sock: socket.socket) -> int:
     return struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
 
 
@@ -101,8 +99,10 @@ def vouch(directory: Path, ident: str, count: str, key: str) -> None:
     watcher gave `count`."""
     from .files import write_atomic_bytes
 
+    path = directory / _VOUCHED.format(ident)
     try:
-        write_atomic_bytes(directory / _VOUCHED.format(ident), f"{code_hash()}\n{count}\n{key}\n".encode("ascii"))
+        write_atomic_bytes(path, f"{code_hash()}\n{count}\n{key}\n".encode("ascii"))
+        os.chmod(path, 0o600)  # (whatever the umask: one the group could write is never trusted)
     except OSError:
         pass
 

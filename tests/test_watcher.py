@@ -173,7 +173,11 @@ def test_a_watcher_of_another_user_is_not_asked(watched, monkeypatch):
 def test_a_vouching_file_another_user_could_write_is_not_trusted(watched):
     root, directory, ident = watched
     directory.mkdir(parents=True)
-    watcher.vouch(directory, ident, "1-a 0", "k")
+    umask = os.umask(0o002)  # (a umask that leaves new files group-writable)
+    try:
+        watcher.vouch(directory, ident, "1-a 0", "k")
+    finally:
+        os.umask(umask)
     assert watcher.vouched(directory, ident, "1-a 0") == "k"
     assert watcher.vouched(directory, ident, "1-a 1") is None
     (directory / f"{ident}.watched").chmod(0o664)
