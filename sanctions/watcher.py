@@ -12,7 +12,9 @@ changed since and the database is the data's: nothing is read or stat-ed.
 Anything the watcher cannot vouch for means "ask the disk", as before: no watcher, one of another
 user or another version of the code, a folder created, removed or moved, a lost event (the
 queue's overflow), a dataset on a network filesystem (whose other clients' writes inotify never
-sees). Writes through a shared memory map raise no inotify event: such an edit is seen only when
+sees). Two kinds of edit raise no event in the watched folders, as with git's fsmonitor: writes
+through a shared memory map, and writes to a file through another hard link of it, in a folder
+not watched (checked: the event goes to that folder's watches alone). Such an edit is seen once
 the watcher is gone. A watcher no command has asked for IDLE_S seconds exits. SANCTIONS_WATCH=0
 turns the watchers off.
 """
