@@ -14,8 +14,9 @@ user or another version of the code, a folder created, removed or moved, a lost 
 queue's overflow), a dataset on a network filesystem (whose other clients' writes inotify never
 sees). Two kinds of edit raise no event in the watched folders, as with git's fsmonitor: writes
 through a shared memory map, and writes to a file through another hard link of it, in a folder
-not watched (checked: the event goes to that folder's watches alone). Such an edit is seen once
-the watcher is gone. A watcher no command has asked for IDLE_S seconds exits. SANCTIONS_WATCH=0
+not watched (checked: the event goes to that folder's watches alone). A dataset with a file
+linked elsewhere when the watcher starts is not watched; a link made later, and an edit through
+it, is seen once the watcher is gone. A watcher no command has asked for IDLE_S seconds exits. SANCTIONS_WATCH=0
 turns the watchers off.
 """
 
@@ -162,6 +163,20 @@ def weigh(mask: int, folder: str | None, name: str, ends: int) -> int | None:
     return 0 if name.startswith(".") else 1  # (scan() never reads those)
 
 
+def _linked_elsewhere(root: Path) -> bool:
+    """Whether any entry of the dataset's folders has another hard link: writes through it would
+    raise no event here (the event goes to the other link's folder)."""
+    try:
+        for folder in _FOLDERS:
+            if (root / folder).is_dir():
+                with os.scandir(root / folder) as entries:
+                    if any(e.stat(follow_symlinks=False).st_nlink > 1 for e in entries if not e.is_dir()):
+                        return True
+        return any((root / p).exists() and os.lstat(root / p).st_nlink > 1 for p in SINGLE_FILES.values())
+    except OSError:
+        return True
+
+
 def serve(root: Path, address: bytes, idle: float) -> None:
     """Watch `root` and answer each ask with the count of changes so far, until idle, until a
     change the watches cannot follow, or until asked to stop."""
@@ -188,10 +203,12 @@ def serve(root: Path, address: bytes, idle: float) -> None:
             return  # (a link, or not a folder: the disk is asked every time)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        server.bind(address)  # only once every watch is in place: no count before them
+        server.bind(address)  # (the name claimed: a watcher started meanwhile exits at once)
     except OSError:
         return  # (another watcher of this dataset was first)
-    server.listen(16)
+    if _linked_elsewhere(root):
+        return
+    server.listen(16)  # only once every watch is in place and no file is linked elsewhere
     instance, count = f"{os.getpid()}-{uuid.uuid4().hex}", 0
 
     def followed() -> bool:

@@ -219,3 +219,12 @@ def test_a_watcher_no_command_asks_goes_away(watched, monkeypatch):
     started(directory, ident)
     time.sleep(2.5)
     assert watcher.token(directory, ident) is None
+
+
+def test_a_dataset_with_a_file_linked_elsewhere_is_not_watched(watched, tmp_path):
+    """An edit through the other link would raise no event in the watched folders."""
+    root, directory, ident = watched
+    os.link(root / MEASURE, tmp_path / "elsewhere.yaml")
+    watcher.start(root, directory, ident)
+    time.sleep(1.0)
+    assert watcher.token(directory, ident) is None
