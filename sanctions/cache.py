@@ -107,7 +107,8 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     """A read-only, sandboxed connection to the dataset's database, built first if needed."""
     directory = cache_dir()
     ident = dataset_id(root)
-    count = None if immutable(root) else watcher.token(directory, ident)  # (asked before any look)
+    fixed = immutable(root)
+    count = None if fixed else watcher.token(directory, ident)  # (asked before any look)
     if count is not None:
         key = watcher.vouched(directory, ident, count)
         con = _open(directory / f"{ident}-{key}.duckdb", key, None) if key is not None else None
@@ -126,7 +127,7 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
         if con is not None:
             if count is not None:
                 watcher.vouch(directory, ident, count, key)
-            elif len(index.stats) // 32 >= watcher.WATCH_FROM and not immutable(root):
+            elif len(index.stats) // 32 >= watcher.WATCH_FROM and not fixed:
                 watcher.start(root, directory, ident)
             return con
     return _build(root, directory, ident, index_path)
@@ -188,7 +189,7 @@ def _validated(root: Path, directory: Path, ident: str, index_path: Path) -> tup
 
     # (A dataset found clean as before is not loaded: its files' entries are all this needs of it.)
     dataset = load_valid(root, unless_clean=True).released()  # (what only the checks needed, freed)
-    new = _index_of(root, dataset)
+    new = index_of(root, dataset)
     key = new.key
     old = Index.read(index_path)
     counted = {kind: dataset.count(kind) for kind in RECORD_FOLDERS}
@@ -205,11 +206,11 @@ def _for_a_build(root: Path) -> tuple[str, Index, Any]:
     from .validate import load_valid
 
     dataset = load_valid(root).released()
-    new = _index_of(root, dataset)
+    new = index_of(root, dataset)
     return new.key, new, _without_files(dataset)
 
 
-def _index_of(root: Path, dataset: Any) -> Index:
+def index_of(root: Path, dataset: Any) -> Index:
     """A build's index of the valid dataset: the validation's own (Dataset.index), when it made
     one, with the key of its records."""
     if dataset.index is None:

@@ -22,7 +22,7 @@ from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import recheck
+from . import checks, recheck
 from .dataset import Alone, Dataset, Loaded, read_vocabularies, valid_alone
 from .errors import Problem
 from .facts import Facts
@@ -100,7 +100,7 @@ def since(root: Path, index: Index, seen: Seen, most: int, today: dt.date) -> Si
                 made[16 * i:16 * i + 16] = bytes.fromhex(alone.made)
                 changed[rel] = alone
         if listing is not None:
-            for rel in _gone(original, listing):
+            for rel in original.gone_from(listing):
                 seen_as[rel] = (original.hash_at(rel), None)
         digests = _before_and_after(facts, seen_as)
     except OSError:
@@ -136,13 +136,6 @@ def _before_and_after(facts: Facts, seen_as: dict[str, tuple[bytes, Any]]) -> di
         return None
 
 
-def _gone(index: Index, listing: dict[str, str]) -> list[str]:
-    """The record files `index` lists that `listing` does not."""
-    return [f"{folder}/{name}" for folder, joined in index.listing.items()
-            for name in set(joined.split("\n")).difference(listing.get(folder, "").split("\n"))
-            if name.endswith(".yaml")]
-
-
 def _rules_across(root: Path, before: Index, index: Index, vocabularies: list[Loaded],
                   digests: dict[tuple[str, str], tuple] | None, facts: Facts) -> list[Problem] | None:
     """What the rules across records find in the data as `index` has it, each file valid alone:
@@ -151,8 +144,6 @@ def _rules_across(root: Path, before: Index, index: Index, vocabularies: list[Lo
     when it can (recheck.py: the work of the changed records, `digests`); else run over every
     record's digest from the facts, with no file read but the vocabularies (and those holding a
     problem, to locate it)."""
-    from .checks import run_checks
-
     summary = recheck.load(root, before.marks) if digests is not None else None
     if summary is not None:
         def digest_of(kind: str, ident: str) -> Any:
@@ -170,7 +161,7 @@ def _rules_across(root: Path, before: Index, index: Index, vocabularies: list[Lo
     dataset = Dataset.as_digested(root, index.record_hashes(), vocabularies)
     if dataset is None:
         return None
-    found = run_checks(dataset)
+    found = checks.run_checks(dataset)
     if not found:
         summary = recheck.summary_of(dataset)
         if summary is not None:

@@ -123,7 +123,7 @@ class Facts:
     def record(self, rel: str, made: str) -> bytes | None:
         """The record kept for a file (packed), if it is the one whose hash is `made`: an update
         takes the very records validated (dataset.Dataset.as_indexed), which needs no fact."""
-        held = self._bulk_of(_shard(rel)).get(rel)
+        held = self.kept(rel)
         return held.record if held is not None and made_of(held.record) == made else None
 
     def _read(self, index: int, part: str) -> dict | None:
@@ -161,7 +161,7 @@ class Facts:
 
     def held(self, rel: str, fact: Fact) -> Held | None:
         """The record and digest behind a fact that holds (and the file counted as served)."""
-        held = self._bulk_of(_shard(rel)).get(rel)
+        held = self.kept(rel)
         if held is None or held.hash != fact.hash:
             return None
         self.served.add(rel)

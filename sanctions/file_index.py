@@ -146,10 +146,15 @@ class Index:
             return None
         aligned = old.relisted(self.listing) if old.listing != self.listing else old  # (an added file: no record)
         moved = [self.entry(i) for i in differing(self.made, aligned.made, 16)]
-        gone = [f"{folder}/{name}" for folder, joined in old.listing.items() if joined != self.listing.get(folder)
-                for name in set(old._names_of(folder)).difference(_names(self.listing.get(folder, "")))]
-        return {(rel.partition("/")[0], rel.partition("/")[2].removesuffix(".yaml")) for rel in moved + gone
-                if rel.endswith(".yaml")}
+        return {(rel.partition("/")[0], rel.partition("/")[2].removesuffix(".yaml"))
+                for rel in moved + old.gone_from(self.listing) if rel.endswith(".yaml")}
+
+    def gone_from(self, listing: dict[str, str]) -> list[str]:
+        """The record files this index lists that `listing` (another index's, or Seen.listing)
+        does not."""
+        return [f"{folder}/{name}" for folder, joined in self.listing.items() if joined != listing.get(folder)
+                for name in set(self._names_of(folder)).difference(_names(listing.get(folder, "")))
+                if name.endswith(".yaml")]
 
     def counted(self) -> dict[str, int]:
         """The record files of each folder, counted."""

@@ -185,10 +185,10 @@ def _cited_sources(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, 
     for measure_id, instrument_id in through:
         if instrument_id in source_of:
             cited.setdefault(measure_id, set()).add(source_of[instrument_id])
-    wanted = sorted(set().union(*cited.values()))
-    order = {sid: n for n, sid in enumerate(_column(
-        con, "SELECT id FROM sources WHERE id IN (SELECT unnest(?)) ORDER BY published NULLS LAST, id", [wanted]))}
-    records = dict(con.execute("SELECT id, record FROM sources WHERE id IN (SELECT unnest(?))", [wanted]).fetchall())
+    records = dict(con.execute(  # (in the order shown: a dict keeps it)
+        "SELECT id, record FROM sources WHERE id IN (SELECT unnest(?)) ORDER BY published NULLS LAST, id",
+        [sorted(set().union(*cited.values()))]).fetchall())
+    order = {sid: n for n, sid in enumerate(records)}
     return {measure_id: [records[s] for s in sorted(sources & order.keys(), key=order.__getitem__)]
             for measure_id, sources in cited.items()}
 

@@ -14,10 +14,9 @@ changed files, is left to the build, which validates everything and reports it (
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
-from .cache import Update, brought_up
+from .cache import Update, brought_up, index_of
 from .clean import checked_since_clean
 from .file_index import Index, Seen
 
@@ -32,8 +31,7 @@ def refreshed(root: Path, index: Index, index_path: Path, seen: Seen) -> Index |
     checked = checked_since_clean(root, dt.date.today(), most=MOST, seen=seen, seen_by=index)
     if checked is None or checked[1] or checked[0].index is None:
         return None  # (the build validates, and reports what is found)
-    new = replace(checked[0].index, db=[], written=0)
-    new.key = new.records_key()
+    new = index_of(root, checked[0])
     if not brought_up(root, index_path.parent, index_path.stem, index_path, new.key, new,
                       Update(index.key, new.records_changed_since(index), new.counted())):
         return None

@@ -111,6 +111,11 @@ def _encode(value: Any) -> str:
 _DATE, _NONE = dt.date, type(None)
 
 
+def _encode_list(items: list, encode: Any) -> str:
+    """A list of scalars as json.dumps(indent=2) writes it inside a row."""
+    return "[\n      " + ",\n      ".join(map(encode, items)) + "\n    ]" if items else "[]"
+
+
 def _encode_column(values: Sequence[Any]) -> list[str] | None:
     """Each value as json.dumps(plain(value), indent=2) writes it inside a row; None for a nested
     shape. Columns of one or two kinds (text, dates, lists of text, with NULLs) take one pass in
@@ -123,13 +128,13 @@ def _encode_column(values: Sequence[Any]) -> list[str] | None:
     if kinds <= {_DATE, _NONE}:
         return ['"' + v.isoformat() + '"' if v is not None else "null" for v in values]
     if kinds == {list} and set(map(type, chain.from_iterable(values))) <= {str}:
-        return ["[\n      " + ",\n      ".join(map(_encode_str, v)) + "\n    ]" if v else "[]" for v in values]
+        return [_encode_list(v, _encode_str) for v in values]
     out = []
     for value in map(plain, values):
         if isinstance(value, _SCALAR):
             out.append(_encode(value))
         elif type(value) is list and all(isinstance(v, _SCALAR) for v in value):
-            out.append("[\n      " + ",\n      ".join(map(_encode, value)) + "\n    ]" if value else "[]")
+            out.append(_encode_list(value, _encode))
         else:
             return None
     return out

@@ -110,3 +110,20 @@ def rule_runs(monkeypatch) -> list[int]:
     monkeypatch.setattr(validate_module, "run_checks", counting)  # (a full run's)
     monkeypatch.setattr(checks, "run_checks", counting)  # (changes.py's, over the facts)
     return runs
+
+
+def age(root, *paths, seconds=60):
+    """Date files (all, or those named) in the past: an edit a minute ago is not 'racy'."""
+    import time
+
+    past = time.time() - seconds
+    for path in paths or root.rglob("*.yaml"):
+        os.utime(path, (past, past))
+
+
+def edit_text(path, old, new, count=1):
+    """Replace text in a file (`count` times; -1: every time), dated a minute ago."""
+    text = path.read_text()
+    assert old in text, (path.name, old)
+    path.write_text(text.replace(old, new, count))
+    age(path.parent, path)

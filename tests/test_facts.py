@@ -21,7 +21,7 @@ from sanctions.dataset import load_dataset
 from sanctions.files import SINGLE_FILES, default_data_dir
 from sanctions.validate import summary, validate
 
-from conftest import rule_runs
+from conftest import age, edit_text, rule_runs
 
 
 @pytest.fixture
@@ -32,13 +32,6 @@ def data(tmp_path, monkeypatch):
     shutil.copytree(default_data_dir(), root)
     age(root)
     return root
-
-
-def age(root, *paths, seconds=60):
-    """Date files (all, or those named) in the past: an edit a minute ago is not 'racy'."""
-    past = time.time() - seconds
-    for path in paths or root.rglob("*.yaml"):
-        os.utime(path, (past, past))
 
 
 def reads(monkeypatch) -> list[str]:
@@ -400,13 +393,6 @@ def _unknown_source(root):
     path = root / "measures" / "us-2022-seafood-import-ban.yaml"
     cited = next(line for line in path.read_text().splitlines() if "source: " in line).split("source: ")[1]
     edit_text(path, f"source: {cited}", "source: no-such-source")
-
-
-def edit_text(path, old, new):
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    age(path.parent, path)
 
 
 def _cited_source_removed(root):

@@ -5,9 +5,6 @@ the summary it keeps is the one a full run makes."""
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 
 from sanctions import recheck
@@ -18,7 +15,7 @@ from sanctions.facts import folder_of
 from sanctions.file_index import Index
 from sanctions.validate import validate
 
-from conftest import rule_runs
+from conftest import age, edit_text, rule_runs
 
 
 @pytest.fixture
@@ -30,12 +27,6 @@ def data(good_copy, tmp_path, monkeypatch):
     return good_copy
 
 
-def age(root, *paths):
-    past = time.time() - 60
-    for path in paths or root.rglob("*.yaml"):
-        os.utime(path, (past, past))
-
-
 def full(root):
     """What a run over every file, from nothing, reports."""
     ds, problems = load_dataset(root, reuse=False)
@@ -43,11 +34,7 @@ def full(root):
 
 
 def edit(root, rel, old, new):
-    path = root / rel
-    text = path.read_text()
-    assert old in text, (rel, old)
-    path.write_text(text.replace(old, new))
-    age(root, path)
+    edit_text(root / rel, old, new, count=-1)
 
 
 def write(root, rel, text):

@@ -21,6 +21,8 @@ from sanctions.files import default_data_dir
 from sanctions.flat_tables import build_rows
 from sanctions.validate import load_valid
 
+from conftest import edit_text
+
 
 @pytest.fixture
 def data(tmp_path, monkeypatch):
@@ -94,14 +96,6 @@ def from_nothing(root: Path, tmp: Path) -> dict:
         con.close()
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, (path.name, old)
-    path.write_text(text.replace(old, new, 1))
-    past = time.time() - 60
-    os.utime(path, (past, past))
-
-
 def check(root, tmp_path):
     con = cache.connect(root)
     try:
@@ -116,17 +110,17 @@ def test_updates_in_place_equal_a_build_from_nothing(data, tmp_path, updates, ap
     if apart is not None:
         assert int(apart.read_text()) != os.getpid()
     measures = data / "measures"
-    edit(measures / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
+    edit_text(measures / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
     check(data, tmp_path)
     source = data / "sources" / "customsnz-2022-12-09-luxury-goods-import-export-ban.yaml"
-    edit(source, "title:", "title: Notice —")  # a source that other records cite
+    edit_text(source, "title:", "title: Notice —")  # a source that other records cite
     check(data, tmp_path)
     new = measures / "nz-2022-seafood-import-ban-copy.yaml"
     new.write_text((measures / "nz-2022-seafood-import-ban.yaml").read_text()
                    .replace("id: nz-2022-seafood-import-ban", "id: nz-2022-seafood-import-ban-copy"))
     os.utime(new, (time.time() - 60,) * 2)
     check(data, tmp_path)
-    edit(new, "schema_version:", "withdrawn: {date: 2026-11-01, reason: Recorded twice.}\nschema_version:")
+    edit_text(new, "schema_version:", "withdrawn: {date: 2026-11-01, reason: Recorded twice.}\nschema_version:")
     check(data, tmp_path)
     new.unlink()
     check(data, tmp_path)
@@ -187,24 +181,24 @@ def test_under_other_code_an_edit_no_record_shows_still_means_a_build(data, monk
 
 
 def _duplicate_key(measure: Path) -> None:  # (the same record, but the file is invalid alone)
-    edit(measure, "\ntitle:", "\nauthority: US\ntitle:")
+    edit_text(measure, "\ntitle:", "\nauthority: US\ntitle:")
 
 
 def _other_record(measure: Path) -> None:
-    edit(measure, "title: ", "title: The ")
+    edit_text(measure, "title: ", "title: The ")
 
 
 def _unknown_sector(measure: Path) -> None:
-    edit(measure, "sectors: [seafood]", "sectors: [seafod]")
+    edit_text(measure, "sectors: [seafood]", "sectors: [seafod]")
 
 
 def _unknown_source(measure: Path) -> None:  # (valid alone: only the rules across records see it)
     cited = next(line for line in measure.read_text().splitlines() if "source: " in line).split("source: ")[1]
-    edit(measure, f"source: {cited}", "source: no-such-source")
+    edit_text(measure, f"source: {cited}", "source: no-such-source")
 
 
 def _date_mismatch(measure: Path) -> None:  # (valid alone, and in the database: only a rule across records sees it)
-    edit(measure, "  - kind: adopted\n    date: 2022-03-11", "  - kind: adopted\n    date: 2022-03-10")
+    edit_text(measure, "  - kind: adopted\n    date: 2022-03-11", "  - kind: adopted\n    date: 2022-03-10")
 
 
 @pytest.mark.parametrize("change", [_duplicate_key, _other_record, _unknown_sector, _unknown_source, _date_mismatch])
@@ -225,7 +219,7 @@ def test_an_edit_that_a_record_or_a_check_shows_is_never_taken_for_a_comment(dat
 
 
 def _date_seen(measure: Path) -> None:  # (the rules across records see it, and find nothing)
-    edit(measure, "  - kind: in_force\n    date: 2022-03-11", "  - kind: in_force\n    date: 2022-03-12")
+    edit_text(measure, "  - kind: in_force\n    date: 2022-03-11", "  - kind: in_force\n    date: 2022-03-12")
 
 
 def _record_added(measure: Path) -> None:
@@ -285,8 +279,8 @@ def test_the_key_of_an_index_is_that_of_its_records_alone(tmp_path):
 
 
 def test_invalid_data_found_in_a_child_process_is_reported_whole(data, apart):
-    edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-02-30")
-    edit(data / "measures" / "nz-2022-seafood-import-ban.yaml", "authority: NZ", "authority: Nowhere")
+    edit_text(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-02-30")
+    edit_text(data / "measures" / "nz-2022-seafood-import-ban.yaml", "authority: NZ", "authority: Nowhere")
     with pytest.raises(DataError) as found:
         cache.connect(data)
     with pytest.raises(DataError) as here:
@@ -309,7 +303,7 @@ def test_errors_cross_from_a_child_process_intact(error):
 
 def test_a_vocabulary_change_is_a_full_build(data, tmp_path, updates, apart):
     cache.connect(data).close()
-    edit(data / "vocabularies" / "authorities.yaml", "aliases: [Russia]", "aliases: [Russia, Rossiya]")
+    edit_text(data / "vocabularies" / "authorities.yaml", "aliases: [Russia]", "aliases: [Russia, Rossiya]")
     check(data, tmp_path)
     assert updates()[-1:] == [] or updates()[-1] is False
 
@@ -321,7 +315,7 @@ def test_a_failed_update_falls_back_to_a_full_build(data, tmp_path, monkeypatch,
         raise duckdb.Error("simulated")
 
     monkeypatch.setattr(update_module.db, "update_summary", broken)
-    edit(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
+    edit_text(data / "measures" / "us-2022-seafood-import-ban.yaml", "date: 2022-03-11", "date: 2022-03-10")
     check(data, tmp_path)
     assert updates()[-1] is False
     leftovers = [p for p in cache.cache_dir().iterdir() if p.name.endswith(".tmp")]
