@@ -159,6 +159,19 @@ def _emit(columns: list[str], rows: list[tuple], fmt: Any, *, empty: str | None 
     typer.echo(render(columns, rows, fmt, **table), nl=False)
 
 
+def _emit_answer(con: Any, asked: Any, fmt: Any, *, empty: str,
+                 adjust: Any = None, **table: Any) -> None:
+    """Print the answer to `asked` (queries.Asked): in JSON as DuckDB writes it where it can,
+    the same text without the rows' round trip through Python; else its rows, `adjust`ed."""
+    if Format(fmt.value) is Format.json and (text := asked.json(con)) is not None:
+        if text == b"[]\n":
+            typer.echo(empty, err=True)
+        typer.echo(text, nl=False)
+        return
+    columns, rows = asked.rows(con)
+    _emit(columns, adjust(columns, rows) if adjust else rows, fmt, empty=empty, **table)
+
+
 def _nothing(what: str, selection: Any) -> str:
     described = selection.describe()
     return f"no {what} match {described}" if described else f"no {what} in the dataset"
@@ -273,16 +286,14 @@ def query(
     **selected: Any,
 ) -> None:
     """List measures. Repeating a filter widens it; different filters narrow."""
-    from .queries import scope_note, select, select_measures, undated_note
+    from .queries import HS_MATCH, measures, scope_note, select, undated_note
 
     con = _connect(data)
     selection = select(con, _filters(selected))
-    columns, rows = select_measures(con, selection)
-    table_columns = QUERY_TABLE + (["hs_match"] if "hs_match" in columns else [])
-    if format.value == Format.table:
-        rows = _undated_in_force(columns, rows)
-    _emit(columns, rows, format, empty=_nothing("measures", selection), table_columns=table_columns,
-          headers=QUERY_HEADERS, whole=["id", "authority", "in_force", "hs_match"], wide=wide)
+    _emit_answer(con, measures(selection), format, empty=_nothing("measures", selection),
+                 adjust=_undated_in_force if format.value == Format.table else None,
+                 table_columns=QUERY_TABLE + ([HS_MATCH] if selection["hs"] else []),
+                 headers=QUERY_HEADERS, whole=["id", "authority", "in_force", HS_MATCH], wide=wide)
     for note in (undated_note(con, selection), scope_note(con, selection)):
         if note:
             _error(note)
@@ -306,14 +317,13 @@ def timeline(
 ) -> None:
     """Events of the selected measures with their sources, in order: date, lifecycle, measure,
     source. --from/--to bound the events themselves."""
-    from .queries import select, timeline as events
+    from .queries import events, select
 
     con = _connect(data)
     selection = select(con, _filters(selected))
-    columns, rows = events(con, selection)
-    _emit(columns, rows, format, empty=_nothing("events", selection),
-          table_columns=["date", "kind", "measure_id", "source_id", "title"],
-          whole=["date", "kind", "measure_id", "source_id"], wide=wide)
+    _emit_answer(con, events(selection), format, empty=_nothing("events", selection),
+                 table_columns=["date", "kind", "measure_id", "source_id", "title"],
+                 whole=["date", "kind", "measure_id", "source_id"], wide=wide)
 
 
 @app.command()

@@ -122,21 +122,19 @@ CREATE MACRO in_force_on(day) AS TABLE
   SELECT m.* FROM measures m JOIN status_on(day) s ON s.measure_id = m.id WHERE s.status = 'in_force';
 COMMENT ON MACRO TABLE in_force_on IS 'Measures in force on a date: SELECT id, title FROM in_force_on(DATE ''2022-06-01'').';
 
-CREATE VIEW measure_status AS
-SELECT s.measure_id,
-       CASE WHEN s.status IN ('requested', 'considered', 'threatened', 'announced', 'adopted')
-             AND u.measure_id IS NOT NULL THEN 'in_force' ELSE s.status END AS status
-FROM status_on(current_date) s
-LEFT JOIN undated_events u ON u.measure_id = s.measure_id AND u.kind = 'in_force';
-COMMENT ON VIEW measure_status IS 'Each current measure''s status today: in_force also when it entered into force on a date no source gives (undated_events).';
-
 {SUMMARY}
 CREATE VIEW measure_overview AS
-SELECT s.id, s.title, s.authority, s.targets, s.type, s.category, s.sectors, st.status,
+SELECT s.id, s.title, s.authority, s.targets, s.type, s.category, s.sectors,
+       CASE WHEN h.status IN ('requested', 'considered', 'threatened', 'announced', 'adopted')
+             AND list_contains(s.undated_events, 'in_force') THEN 'in_force' ELSE h.status END AS status,
        {", ".join(f"s.{k}" for k in EVENT_KINDS)}, s.undated_events
 FROM measure_summary s
-LEFT JOIN measure_status st ON st.measure_id = s.id;
+LEFT JOIN status_history h ON h.measure_id = s.id
+     AND h.valid_from <= current_date AND (h.valid_to IS NULL OR current_date < h.valid_to);
 COMMENT ON VIEW measure_overview IS 'One row per current measure: targets, sectors, status today, the first date of each kind of event, and the steps known to have happened on no known date (undated_events).';
+
+CREATE VIEW measure_status AS SELECT id AS measure_id, status FROM measure_overview WHERE status IS NOT NULL;
+COMMENT ON VIEW measure_status IS 'Each current measure''s status today: in_force also when it entered into force on a date no source gives (undated_events).';
 
 CREATE VIEW timeline AS
 SELECT e.date, e.kind, e.measure_id, m.title, m.authority, e.actor, e.date_basis, e.instrument_id,

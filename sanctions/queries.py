@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from . import filters, vocab
+from . import filters, json_rows, vocab
 from .codes import Lookup
 from .db import EVENT_KINDS
 from .errors import UsageError
@@ -67,39 +68,69 @@ def select(con: duckdb.DuckDBPyConnection, given: dict[str, Any]) -> Selection:
     return filters.check(given, Lookups(con))
 
 
-def measures_sql(s: Selection) -> tuple[str, list[Any]]:
+@dataclass(frozen=True)
+class Asked:
+    """A question whose answer is rows: its columns, named SQL expressions, and the rest of its
+    SELECT (FROM … ORDER BY …). Asked for the rows, or for their JSON as DuckDB writes it."""
+
+    columns: tuple[tuple[str, str], ...]
+    rest: str
+    params: tuple[Any, ...] = ()
+
+    @property
+    def sql(self) -> str:
+        return "SELECT " + ", ".join(f'{e} AS "{n.replace(chr(34), 2 * chr(34))}"'
+                                     for n, e in self.columns) + self.rest
+
+    def rows(self, con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple]]:
+        return [n for n, _ in self.columns], con.execute(self.sql, list(self.params)).fetchall()
+
+    def json(self, con: duckdb.DuckDBPyConnection) -> bytes | None:
+        """The rows as render writes them in JSON, in UTF-8, by DuckDB (json_rows); None where it
+        cannot."""
+        kinds = [str(t) for t in con.sql(self.sql, params=list(self.params)).types]
+        select = json_rows.select([(n, e, k) for (n, e), k in zip(self.columns, kinds, strict=True)])
+        if select is None:
+            return None
+        return json_rows.text(_column(con, f"SELECT {select}{self.rest}", list(self.params)))
+
+
+def measures(s: Selection) -> Asked:
+    """The selected measures, one row each (MEASURE_COLUMNS, and with --hs how each matched)."""
     where, params = filters.where(s)
-    columns = [f"o.{c}" for c in MEASURE_COLUMNS]
+    columns = [(c, f"o.{c}") for c in MEASURE_COLUMNS]
     if s["hs"]:
-        columns.append("(SELECT CASE WHEN bool_or(via = 'goods') THEN 'goods' ELSE 'sector' END FROM ("
-                       + " UNION ALL ".join(["SELECT via FROM goods_match(?) WHERE measure_id = o.id"]
-                                            * len(s["hs"])) + f")) AS {HS_MATCH}")
+        columns.append((HS_MATCH, "(SELECT CASE WHEN bool_or(via = 'goods') THEN 'goods' ELSE 'sector' END "
+                        "FROM (" + " UNION ALL ".join(
+                            ["SELECT via FROM goods_match(?) WHERE measure_id = o.id"] * len(s["hs"])) + "))"))
         params = list(s["hs"]) + params
-    sql = (f"SELECT {', '.join(columns)} FROM measure_overview o{where} "
-           "ORDER BY coalesce(o.in_force, o.adopted, o.announced, o.threatened, o.considered, "
-           "o.requested, o.published), o.id")
-    return sql, params
+    rest = (f" FROM measure_overview o{where} "
+            "ORDER BY coalesce(o.in_force, o.adopted, o.announced, o.threatened, o.considered, "
+            "o.requested, o.published), o.id")
+    return Asked(tuple(columns), rest, tuple(params))
 
 
-def measure_columns(s: Selection) -> list[str]:
-    return list(MEASURE_COLUMNS) + ([HS_MATCH] if s["hs"] else [])
+def measures_sql(s: Selection) -> tuple[str, list[Any]]:
+    asked = measures(s)
+    return asked.sql, list(asked.params)
 
 
 def select_measures(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
-    sql, params = measures_sql(s)
-    return measure_columns(s), con.execute(sql, params).fetchall()
+    return measures(s).rows(con)
 
 
-def timeline(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
+def events(s: Selection) -> Asked:
     """Events of the selected measures in a fixed order (date, lifecycle, measure, source);
     --from/--to bound the events themselves."""
     sql, params = measures_sql(s.without("date_from", "date_to"))
-    rows = con.execute(
-        f"SELECT {', '.join('t.' + c for c in TIMELINE_COLUMNS)} FROM timeline t "
-        f"WHERE t.measure_id IN (SELECT id FROM ({sql})) AND t.date BETWEEN ? AND ? "
-        "ORDER BY t.date, t.rank, t.measure_id, t.source_id, t.position",
-        params + [s["date_from"] or dt.date.min, s["date_to"] or dt.date.max]).fetchall()
-    return list(TIMELINE_COLUMNS), rows
+    return Asked(tuple((c, f"t.{c}") for c in TIMELINE_COLUMNS),
+                 f" FROM timeline t WHERE t.measure_id IN (SELECT id FROM ({sql})) AND t.date BETWEEN ? AND ? "
+                 "ORDER BY t.date, t.rank, t.measure_id, t.source_id, t.position",
+                 (*params, s["date_from"] or dt.date.min, s["date_to"] or dt.date.max))
+
+
+def timeline(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
+    return events(s).rows(con)
 
 
 REGISTRIES = ("measures", "instruments", "sources")
