@@ -4,7 +4,8 @@ Layout: everything lives in `<cache dir>/sanctions-db-1/` (SANCTIONS_CACHE_DIR o
 dir), named by patterns only this module writes: `<dataset>-<key>.duckdb` (one live database per
 dataset folder), `<dataset>.index` (marshal: loads several times faster than JSON),
 `<dataset>.watched` (the watcher's count at which the data was last found to be a database's:
-watcher.py) and temporary `.<name>.tmp` files. Nothing else there is ever touched, so pointing
+watcher.py), a large live database's copy `<dataset>-<key>.duckdb.spare` (spare.py: the next
+update starts from it) and temporary `.<name>.tmp` files. Nothing else there is ever touched, so pointing
 SANCTIONS_CACHE_DIR at a busy folder is safe.
 
 The key hashes what the database is built from: every module of the package and each file's
@@ -32,13 +33,13 @@ from typing import Any, NamedTuple
 
 import duckdb
 
-from . import watcher
+from . import spare, watcher
 from .file_index import Index, Seen, same_bytes, seen_now, unvouched
 from .files import PACKAGE_DIR, RECORD_FOLDERS
 from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
 
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
-_DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal)?$")
+_DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal|\.spare)?$")
 _INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.(?:index|watched)$")
 _TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
 
@@ -164,6 +165,7 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
             _remove(tmp)
             return _private_copy(row_batches(dataset), key)
     _prune(directory, keep=path)
+    spare.make(path, _tmp_for(path))
     # Not checked against the index: another process may have put the same database in place.
     con = _open(path, key, None)
     return con if con is not None else _private_copy(row_batches(dataset or load_released(root)), key)
@@ -241,7 +243,7 @@ def brought_up(root: Path, directory: Path, ident: str, index_path: Path, key: s
     try:
         if update.changed or key != update.base:
             records = Dataset.as_indexed(root, new.made_at, update.counted)
-            if not update_in_place(base, tmp, records, update.changed, key):
+            if not update_in_place(base, tmp, records, update.changed, key, update.base):
                 _remove(tmp)
                 return False
             os.replace(tmp, path)
@@ -250,6 +252,7 @@ def brought_up(root: Path, directory: Path, ident: str, index_path: Path, key: s
         new.db, new.written = _db_stat(path), time.time_ns()
         new.write(index_path)
         _prune(directory, keep=path)
+        spare.make(path, _tmp_for(path))
         return True
     except (OSError, duckdb.Error):
         _remove(tmp)

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from . import db
+from . import db, spare
 from .dataset import Dataset, NotAsValidated
 from .files import RECORD_FOLDERS
 from .flat_tables import TABLE, TABLES, build_rows
@@ -90,16 +90,20 @@ def worth_it(changed: set[tuple[str, str]] | None, total: int) -> bool:
 
 
 def update(old_path: Path, new_path: Path, dataset: Dataset, changed: set[tuple[str, str]] | None,
-           key: str) -> bool:
-    """Write at `new_path` the database of `dataset`, from the one at `old_path`, whose records
-    differ by `changed` (cache.Index.records_changed_since; None: a single file changed). False when
-    a full build is needed instead (the caller removes `new_path`)."""
+           key: str, base: str) -> bool:
+    """Write at `new_path` the database of `dataset`, from the one of key `base` at `old_path`
+    (or its spare: spare.py), whose records differ by `changed` (cache.Index.records_changed_since;
+    None: a single file changed). False when a full build is needed instead (the caller removes
+    `new_path`)."""
     total = sum(map(dataset.count, RECORD_FOLDERS))
     if not worth_it(changed, total):
         return False
-    shutil.copyfile(old_path, new_path)
+    if not spare.take(old_path, new_path):
+        shutil.copyfile(old_path, new_path)
     con = duckdb.connect(str(new_path), config={"memory_limit": UPDATE_MEMORY})
     try:
+        if con.execute("SELECT key FROM dataset_meta").fetchall() != [(base,)]:
+            raise _FullBuild  # (never expected: the file is the one its name says)
         con.execute("CREATE TEMP TABLE redo (kind VARCHAR, id VARCHAR)")
         con.executemany("INSERT INTO redo VALUES (?, ?)", sorted(changed))
         _closure(con)
