@@ -34,9 +34,9 @@ from typing import Any, NamedTuple
 import duckdb
 
 from . import spare, watcher
-from .file_index import Index, Seen, same_bytes, seen_now, unvouched
+from .file_index import Index, Seen, same_bytes, seen_now, seen_since, unvouched
 from .files import PACKAGE_DIR, RECORD_FOLDERS
-from .store import FOLDER, cache_dir, code_hash, dataset_id  # noqa: F401 (FOLDER: part of this module's API)
+from .store import FOLDER, cache_dir, code_hash, dataset_id, index_file  # noqa: F401 (FOLDER: part of this module's API)
 
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal|\.spare)?$")
@@ -54,9 +54,11 @@ def fresh_key(root: Path, index: Index | None) -> str | None:
     return _fresh(root, index)[0]
 
 
-def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
+def _fresh(root: Path, index: Index | None, names: list[str] | None = None) -> tuple[str | None, Seen | None]:
     """fresh_key, and what it saw on disk otherwise (for refresh.py, which would take the stats
     again): each entry's stat, following the entries listed now (Seen.listing, when they differ).
+    With `names`, the entries the watcher saw change since the disk was found to be `index`
+    (watcher.changed_since): only those are looked at (file_index.seen_since).
 
     Every entry of every record folder and every single file, with one stat each and nothing else
     (this is every warm command's cost): the same entries, and the same size, mtime, ctime and
@@ -68,7 +70,7 @@ def _fresh(root: Path, index: Index | None) -> tuple[str | None, Seen | None]:
     if immutable(root):
         return index.key, None
     try:
-        seen = seen_now(root, index, relist=True)
+        seen = seen_since(root, index, names) if names is not None else seen_now(root, index, relist=True)
         if seen is None:
             return None, None
         if (seen.listing is not None or seen.stats.tobytes() != index.stats
@@ -115,9 +117,10 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
         con = _open(directory / f"{ident}-{key}.duckdb", key, None) if key is not None else None
         if con is not None:
             return con  # (nothing changed since the disk last proved the data this database)
-    index_path = directory / f"{ident}.index"
+    index_path = index_file(directory, ident)
     index = Index.read(index_path)
-    key, seen = _fresh(root, index)
+    names = watcher.changed_since(directory, ident, count, index) if count is not None and index is not None else None
+    key, seen = _fresh(root, index, names)
     if seen is not None and index is not None:
         from .refresh import refreshed
 
@@ -127,7 +130,7 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
         con = _open(directory / f"{ident}-{key}.duckdb", key, index)
         if con is not None:
             if count is not None:
-                watcher.vouch(directory, ident, count, key)
+                watcher.vouch(directory, ident, count, key, index.written)
             elif len(index.stats) // 32 >= watcher.WATCH_FROM and not fixed:
                 watcher.start(root, directory, ident)
             return con

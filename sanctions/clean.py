@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import recheck
+from . import recheck, watcher
 from .changes import since
 from .dataset import PARALLEL_FROM, Dataset, rel_in
 from .errors import Problem
@@ -43,6 +43,8 @@ def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = (), 
         return None
     if not all(rel is not None and index.lists(rel) for rel in (rel_in(root, path) for path in named)):
         return None  # (a file from elsewhere is checked with the dataset, in a full run)
+    if seen is None:
+        seen, seen_by = watcher.seen(root) or (None, None)  # (only the entries it saw change, looked at)
     if seen is not None and seen.listing == index.listing:
         seen = seen._replace(listing=None)  # (the entries this index lists)
     elif seen is not None and seen.listing is None and (seen_by is None or seen_by.listing != index.listing):

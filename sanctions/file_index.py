@@ -347,6 +347,48 @@ def seen_now(root: Path, index: Index, relist: bool = False) -> Seen | None:
     return Seen(current, folders, taken, listed if listed is not None and listed != index.listing else None)
 
 
+def seen_since(root: Path, index: Index, names: Iterable[str]) -> Seen:
+    """What seen_now(relist=True) sees, from the index and the entries a watcher saw change since
+    the disk was last found to be the index (watcher.changed_since): each other entry, and the
+    folder it is in, is as indexed. Only the changed entries, and their folders (listed again),
+    are looked at. OSError when one is gone, or when an entry listed has no stat."""
+    taken = time.time_ns()
+    folders = {folder: list(st) for folder, st in index.folders.items()}
+    listed = dict(index.listing)
+    changed: dict[str, list[str]] = {}
+    singles = list(SINGLE_FILES.values())
+    for rel in names:
+        folder, _, name = rel.partition("/")
+        if folder in RECORD_FOLDERS and name and "/" not in name and not name.startswith("."):
+            changed.setdefault(folder, []).append(name)
+    for folder in changed:
+        fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            st = os.fstat(fd)
+            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            listed[folder] = "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith(".")))
+        finally:
+            os.close(fd)
+    base = index.relisted(listed) if listed != index.listing else index
+    current = array("q", base.stats)
+    for folder, in_folder in changed.items():
+        fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            for name in in_folder:
+                at = base._position(f"{folder}/{name}")
+                if at is not None:  # (else gone)
+                    current[4 * at:4 * at + 4] = array("q", stat_of(os.stat(name, dir_fd=fd, follow_symlinks=False)))
+        finally:
+            os.close(fd)
+    first_single = len(current) // 4 - len(singles)
+    for rel in set(names).intersection(singles):
+        at = first_single + singles.index(rel)
+        current[4 * at:4 * at + 4] = array("q", stat_of(os.lstat(root / rel)))
+    if -1 in current[0::4]:
+        raise FileNotFoundError("an entry listed was never seen to change")  # (a full look instead)
+    return Seen(current, folders, taken, listed if listed != index.listing else None)
+
+
 def racy(index: Index, current: array) -> bool:
     """Whether any entry changed so close to the index's writing that its stat cannot vouch."""
     limit = index.written - RACY_NS

@@ -37,6 +37,11 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("sanctions", appauthor=False)) / FOLDER
 
 
+def index_file(directory: Path, ident: str) -> Path:
+    """The database cache's index of a dataset (cache.py; read by the watcher's look, watcher.seen)."""
+    return directory / f"{ident}.index"
+
+
 @cache
 def code_hash() -> str:
     """Every module of the package: a new module or any edit gives new databases."""

@@ -7,7 +7,12 @@ found fresh, a command starts a watcher: a process of the user's own that holds 
 on the dataset's folders and counts every change to an entry the dataset could read. A command
 asks it for its count first of all; when the count is the one remembered beside the database
 (`vouch`, written after a look at the disk that began after that count was given), nothing has
-changed since and the database is the data's: nothing is read or stat-ed.
+changed since and the database is the data's: nothing is read or stat-ed. When the count moved,
+the watcher names the entries changed since the count vouched for (fsmonitor's "changes since
+a token"), and only those, and their folders, are looked at (`changed_since`, then
+file_index.seen_since): the index the vouch was made against says what the others are. It keeps
+the names of NAMES_KEPT entries at most; beyond that, and for any other index, the disk is looked
+at whole.
 
 Anything the watcher cannot vouch for means "ask the disk", as before: no watcher, one of another
 user or another version of the code, a folder created, removed or moved, a lost event (the
@@ -28,12 +33,14 @@ import socket
 import struct
 import sys
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES
-from .store import code_hash, read_own
+from .store import cache_dir, code_hash, dataset_id, index_file, read_own
 
 WATCH_FROM = 20_000  # entries: below this, the stats cost less than a process of its own
 IDLE_S = 1800
+NAMES_KEPT = 10_000  # entries changed: beyond this, names are forgotten and the disk looked at
 _VOUCHED = "{}.watched"
 #: Filesystems whose every change goes through this kernel, so that inotify sees it.
 _LOCAL = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs", "jfs"})
@@ -86,25 +93,62 @@ def _peer_uid(sock: socket.socket) -> int:
     return struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
 
 
-def vouched(directory: Path, ident: str, count: str) -> str | None:
-    """The key of the database the data is, as vouched for at this count, if it was."""
+def _vouch_of(directory: Path, ident: str) -> tuple[str, str, int] | None:
+    """(count, key, written) of the last vouch under this code, if any."""
     raw = read_own(directory / _VOUCHED.format(ident))
-    if raw is None:
-        return None
-    parts = raw.decode("ascii", "replace").split("\n")
-    if len(parts) == 4 and parts[0] == code_hash() and parts[1] == count:
-        return parts[2]
+    parts = raw.decode("ascii", "replace").split("\n") if raw is not None else []
+    if len(parts) == 5 and parts[0] == code_hash() and parts[3].isdigit():
+        return parts[1], parts[2], int(parts[3])
     return None
 
 
-def vouch(directory: Path, ident: str, count: str, key: str) -> None:
-    """Remember that the data was the database of `key` when the disk was looked at after the
-    watcher gave `count`."""
+def vouched(directory: Path, ident: str, count: str) -> str | None:
+    """The key of the database the data is, as vouched for at this count, if it was."""
+    last = _vouch_of(directory, ident)
+    return last[1] if last is not None and last[0] == count else None
+
+
+def changed_since(directory: Path, ident: str, count: str, index: Any) -> list[str] | None:
+    """The entries (relative paths) changed since the disk was last found to be `index` (the
+    database cache's, of the key and writing time vouched for), as the watcher that gave `count`
+    saw them; None when it cannot tell (another watcher, names no longer kept, another index)."""
+    last = _vouch_of(directory, ident)
+    if last is None or (last[1], last[2]) != (index.key, index.written):
+        return None
+    instance, _, since = last[0].partition(" ")
+    if instance != count.partition(" ")[0] or not since.isdigit():
+        return None
+    reply = _ask(_address(directory, ident), b"since %d\n" % int(since))
+    head, _, names = os.fsdecode(reply or b"").partition("\n")
+    if head.partition(" ")[0] != instance or names == "*":
+        return None
+    return names.split("\n") if names else []
+
+
+def seen(root: Path) -> tuple[Any, Any] | None:
+    """What the disk holds now (file_index.Seen), from the entries the watcher saw change since
+    the disk was last found to be the database cache's index, with that index; None when no
+    watcher can tell. For `validate`, which otherwise takes the stat of every file."""
+    from .file_index import Index, seen_since
+
+    directory, ident = cache_dir(), dataset_id(root)
+    count = token(directory, ident)
+    index = Index.read(index_file(directory, ident)) if count is not None else None
+    names = changed_since(directory, ident, count, index) if index is not None else None
+    try:
+        return (seen_since(root, index, names), index) if names is not None else None
+    except OSError:
+        return None
+
+
+def vouch(directory: Path, ident: str, count: str, key: str, written: int) -> None:
+    """Remember that the data was the database of `key`, and its index the one written at
+    `written`, when the disk was looked at after the watcher gave `count`."""
     from .files import write_atomic_bytes
 
     path = directory / _VOUCHED.format(ident)
     try:
-        write_atomic_bytes(path, f"{code_hash()}\n{count}\n{key}\n".encode("ascii"))
+        write_atomic_bytes(path, f"{code_hash()}\n{count}\n{key}\n{written}\n".encode("ascii"))
         os.chmod(path, 0o600)  # (whatever the umask: one the group could write is never trusted)
     except OSError:
         pass
@@ -210,16 +254,32 @@ def serve(root: Path, address: bytes, idle: float) -> None:
         return
     server.listen(16)  # only once every watch is in place and no file is linked elsewhere
     instance, count = f"{os.getpid()}-{uuid.uuid4().hex}", 0
+    changed: dict[str, int] = {}  # entry -> the count of its last change
+    known_from = 0  # the names of every change after this count are in `changed`
 
     def followed() -> bool:
         """Every event queued so far counted; False when the watches no longer cover the data."""
-        nonlocal count
+        nonlocal count, known_from
         for event in inotify.read(timeout=0):
-            weight = weigh(event.mask, watched.get(event.wd), event.name, ends)
+            folder = watched.get(event.wd)
+            weight = weigh(event.mask, folder, event.name, ends)
             if weight is None:
                 return False
-            count += weight
+            if weight:
+                count += weight
+                changed[f"{folder}/{event.name}" if folder else event.name] = count
+        if len(changed) > NAMES_KEPT:  # (a checkout of everything: the disk is looked at instead)
+            changed.clear()
+            known_from = count
         return True
+
+    def since(asked: bytes) -> bytes:
+        """The entries changed after the count asked, a line each; '*' when not known."""
+        after = int(asked)
+        names = [name for name, at in changed.items() if at > after]
+        if after < known_from or after > count or any("\n" in name for name in names):
+            return b"*"
+        return os.fsencode("\n".join(names))
 
     deadline = time.monotonic() + idle
     while True:
@@ -234,12 +294,15 @@ def serve(root: Path, address: bytes, idle: float) -> None:
             try:
                 if _peer_uid(conn) != os.getuid():
                     continue
-                request = conn.recv(16)
+                request = conn.recv(64)
                 # Events of every change made before the ask are queued by now: counted first.
                 now = os.stat(root)
-                if not followed() or (now.st_dev, now.st_ino) != (top.st_dev, top.st_ino) or request != b"count\n":
+                asked = request.removeprefix(b"since ").removesuffix(b"\n")
+                if (not followed() or (now.st_dev, now.st_ino) != (top.st_dev, top.st_ino)
+                        or not (request == b"count\n" or request.startswith(b"since ") and asked.isdigit())):
                     return
-                conn.sendall(f"{instance} {count}".encode("ascii"))
+                reply = f"{instance} {count}".encode("ascii")
+                conn.sendall(reply if request == b"count\n" else reply + b"\n" + since(asked))
             except OSError:
                 continue
         deadline = time.monotonic() + idle

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sanctions import cache, file_index, watcher
-from sanctions.store import dataset_id
+from sanctions.store import dataset_id, index_file
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 
@@ -175,7 +175,7 @@ def test_a_vouching_file_another_user_could_write_is_not_trusted(watched):
     directory.mkdir(parents=True)
     umask = os.umask(0o002)  # (a umask that leaves new files group-writable)
     try:
-        watcher.vouch(directory, ident, "1-a 0", "k")
+        watcher.vouch(directory, ident, "1-a 0", "k", 1)
     finally:
         os.umask(umask)
     assert watcher.vouched(directory, ident, "1-a 0") == "k"
@@ -228,3 +228,110 @@ def test_a_dataset_with_a_file_linked_elsewhere_is_not_watched(watched, tmp_path
     watcher.start(root, directory, ident)
     time.sleep(1.0)
     assert watcher.token(directory, ident) is None
+
+
+def vouched_for(root: Path, directory: Path, ident: str) -> file_index.Index:
+    """Built, found fresh (the watcher started), found fresh again (vouched for): the index."""
+    for _ in range(2):
+        cache.connect(root).close()
+    started(directory, ident)
+    cache.connect(root).close()
+    return file_index.Index.read(index_file(directory, ident))
+
+
+def change(root: Path, kind: str) -> None:
+    path = root / MEASURE
+    if kind == "edit":
+        path.write_text(path.read_text().replace("Deny financing", "Refuse financing"))
+    elif kind == "add":
+        (root / "measures" / "g7-2022-lending-denial-again.yaml").write_text(
+            path.read_text().replace("id: g7-2022-lending-denial\n", "id: g7-2022-lending-denial-again\n"))
+    elif kind == "remove":
+        path.unlink()
+    elif kind == "rename":
+        path.rename(path.with_name("renamed.yaml"))
+    elif kind == "chmod":
+        path.chmod(0o600)
+    elif kind == "vocabulary":
+        with open(root / "vocabularies" / "sectors.yaml", "a") as handle:
+            handle.write("\n")
+    elif kind == "coverage":
+        with open(root / "coverage.yaml", "a") as handle:
+            handle.write("\n")
+    elif kind == "readme":
+        (root / "measures" / "README").write_text("not a record")
+
+
+@pytest.mark.parametrize("kind", ["edit", "add", "remove", "rename", "chmod", "vocabulary", "coverage", "readme"])
+def test_the_entries_the_watcher_saw_change_give_what_a_look_at_the_disk_sees(watched, kind):
+    root, directory, ident = watched
+    index = vouched_for(root, directory, ident)
+    change(root, kind)
+    names = watcher.changed_since(directory, ident, watcher.token(directory, ident), index)
+    assert names is not None and len(names) <= 2
+    by_watcher = file_index.seen_since(root, index, names)
+    on_disk = file_index.seen_now(root, index, relist=True)
+    assert by_watcher.stats == on_disk.stats and by_watcher.listing == on_disk.listing
+    assert by_watcher.folders == on_disk.folders
+
+
+@pytest.mark.parametrize("kind", ["edit", "add", "remove"])
+def test_after_an_edit_the_next_command_looks_only_at_what_changed(watched, monkeypatch, tmp_path, kind):
+    """The database, and `validate`'s report, are those of a look at every file."""
+    from test_update import contents, from_nothing
+
+    from sanctions import clean, validate
+
+    root, directory, ident = watched
+    again = root / "measures" / "g7-2022-lending-denial-again.yaml"
+    if kind == "remove":
+        change(root, "add")
+    vouched_for(root, directory, ident)
+    if kind == "remove":
+        again.unlink()  # (a record no other refers to)
+    else:
+        change(root, kind)
+    with monkeypatch.context() as patched:
+        patched.setattr(cache, "seen_now", lambda *a, **k: pytest.fail("the disk was looked at"))
+        patched.setattr(clean, "seen_now", lambda *a, **k: pytest.fail("the disk was looked at"))
+        named = [again] if kind == "add" else []
+        report = validate.validate(root, named)
+        con = cache.connect(root)
+        assert contents(con) == from_nothing(root, tmp_path)
+        con.close()
+    assert report.problems == [] and report.checked.startswith("1 file") == bool(named)
+
+
+def test_names_are_not_trusted_for_another_index_or_another_watcher(watched):
+    root, directory, ident = watched
+    index = vouched_for(root, directory, ident)
+    count = watcher.token(directory, ident)
+    assert watcher.changed_since(directory, ident, count, index) == []
+    rewritten = file_index.Index.parse(index_file(directory, ident).read_bytes())
+    rewritten.written += 1  # (an index written since, by a command the watcher did not vouch for)
+    assert watcher.changed_since(directory, ident, count, rewritten) is None
+    watcher.stop(directory, ident)
+    watcher.start(root, directory, ident)
+    assert watcher.changed_since(directory, ident, started(directory, ident), index) is None
+
+
+def test_the_watcher_names_the_entries_changed_after_a_count_while_it_keeps_them(watched, monkeypatch):
+    import threading
+
+    root, directory, ident = watched
+    monkeypatch.setattr(watcher, "NAMES_KEPT", 2)
+    address = watcher._address(directory, ident)
+    threading.Thread(target=watcher.serve, args=(root, address, 30), daemon=True).start()
+    count = started(directory, ident)
+    change(root, "edit")
+    at = int(watcher.token(directory, ident).partition(" ")[2])
+    change(root, "vocabulary")
+    reply = watcher._ask(address, b"since %d\n" % at).decode()
+    assert reply.partition("\n")[2] == "vocabularies/sectors.yaml"
+    assert set(watcher._ask(address, b"since 0\n").decode().split("\n")[1:]) == {
+        MEASURE, "vocabularies/sectors.yaml"}
+    change(root, "coverage")
+    change(root, "readme")                         # (a third entry: beyond NAMES_KEPT)
+    assert watcher._ask(address, b"since 0\n").decode().endswith("\n*")
+    assert watcher._ask(address, b"since %d\n" % (at + 99)).decode().endswith("\n*")  # (a count to come)
+    assert count != watcher.token(directory, ident)
