@@ -119,7 +119,9 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
             return con  # (nothing changed since the disk last proved the data this database)
     index_path = index_file(directory, ident)
     index = Index.read(index_path)
-    names = watcher.changed_since(directory, ident, count, index) if count is not None and index is not None else None
+    names = None
+    if count is not None and index is not None:  # (the entries changed since the watcher vouched)
+        names = watcher.changed_since(directory, ident, count, index)
     key, seen = _fresh(root, index, names)
     if seen is not None and index is not None:
         from .refresh import refreshed

@@ -377,7 +377,8 @@ def seen_since(root: Path, index: Index, names: Iterable[str]) -> Seen:
             for name in in_folder:
                 at = base._position(f"{folder}/{name}")
                 if at is not None:  # (else gone)
-                    current[4 * at:4 * at + 4] = array("q", stat_of(os.stat(name, dir_fd=fd, follow_symlinks=False)))
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    current[4 * at:4 * at + 4] = array("q", stat_of(st))
         finally:
             os.close(fd)
     first_single = len(current) // 4 - len(singles)

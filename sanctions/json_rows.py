@@ -40,9 +40,9 @@ def _value(expression: str, kind: str) -> str | None:
 
 
 def select(columns: Sequence[tuple[str, str, str]]) -> str | None:
-    """The select list of one column of bytes, each row's JSON object in UTF-8 as `render` indents it inside
-    the list; columns are (name, SQL expression, DuckDB type). None when a type is not one it
-    writes exactly. Each expression appears once, so that its parameters are bound once."""
+    """The select list of one column of bytes: each row's JSON object, in UTF-8, as `render`
+    indents it inside the list; columns are (name, SQL expression, DuckDB type). None when a type
+    is not one it writes exactly. Each expression appears once: its parameters are bound once."""
     if not columns or len({name for name, _, _ in columns}) != len(columns):
         return None  # (render's shapes: nothing, or keys written once)
     parts = []

@@ -100,9 +100,9 @@ def measures(s: Selection) -> Asked:
     where, params = filters.where(s)
     columns = [(c, f"o.{c}") for c in MEASURE_COLUMNS]
     if s["hs"]:
+        matches = " UNION ALL ".join(["SELECT via FROM goods_match(?) WHERE measure_id = o.id"] * len(s["hs"]))
         columns.append((HS_MATCH, "(SELECT CASE WHEN bool_or(via = 'goods') THEN 'goods' ELSE 'sector' END "
-                        "FROM (" + " UNION ALL ".join(
-                            ["SELECT via FROM goods_match(?) WHERE measure_id = o.id"] * len(s["hs"])) + "))"))
+                                  f"FROM ({matches}))"))
         params = list(s["hs"]) + params
     rest = (f" FROM measure_overview o{where} "
             "ORDER BY coalesce(o.in_force, o.adopted, o.announced, o.threatened, o.considered, "
@@ -124,13 +124,9 @@ def events(s: Selection) -> Asked:
     --from/--to bound the events themselves."""
     sql, params = measures_sql(s.without("date_from", "date_to"))
     return Asked(tuple((c, f"t.{c}") for c in TIMELINE_COLUMNS),
-                 f" FROM timeline t WHERE t.measure_id IN (SELECT id FROM ({sql})) AND t.date BETWEEN ? AND ? "
-                 "ORDER BY t.date, t.rank, t.measure_id, t.source_id, t.position",
+                 f" FROM timeline t WHERE t.measure_id IN (SELECT id FROM ({sql}))"
+                 " AND t.date BETWEEN ? AND ? ORDER BY t.date, t.rank, t.measure_id, t.source_id, t.position",
                  (*params, s["date_from"] or dt.date.min, s["date_to"] or dt.date.max))
-
-
-def timeline(con: duckdb.DuckDBPyConnection, s: Selection) -> tuple[list[str], list[tuple]]:
-    return events(s).rows(con)
 
 
 REGISTRIES = ("measures", "instruments", "sources")
