@@ -41,7 +41,7 @@ from .store import FOLDER, cache_dir, code_hash, dataset_id, index_file  # noqa:
 KEEP_DATASETS = 8        # databases of this many dataset folders are kept; older ones pruned
 _DB_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{32})\.duckdb(?:\.wal|\.spare)?$")
 _INDEX_NAME = re.compile(r"^([0-9a-f]{16})\.(?:index|watched)$")
-_TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?$")
+_TMP_NAME = re.compile(r"^\.[0-9a-f]{16}-[0-9a-f]{32}\.duckdb\.(?:[0-9]+\.[0-9a-f]{8}\.tmp(?:\.wal)?|spare\.tmp)$")
 
 
 def immutable(root: Path) -> bool:
@@ -170,7 +170,7 @@ def _build_database(root: Path, directory: Path, ident: str, index_path: Path) -
             _remove(tmp)
             return _private_copy(row_batches(dataset), key)
     _prune(directory, keep=path)
-    spare.make(path, _tmp_for(path))
+    spare.make(path)
     # Not checked against the index: another process may have put the same database in place.
     con = _open(path, key, None)
     return con if con is not None else _private_copy(row_batches(dataset or load_released(root)), key)
@@ -257,7 +257,7 @@ def brought_up(root: Path, directory: Path, ident: str, index_path: Path, key: s
         new.db, new.written = _db_stat(path), time.time_ns()
         new.write(index_path)
         _prune(directory, keep=path)
-        spare.make(path, _tmp_for(path))
+        spare.make(path)
         return True
     except (OSError, duckdb.Error):
         _remove(tmp)

@@ -111,7 +111,7 @@ def test_a_spare_of_another_database_is_never_updated(data, tmp_path, monkeypatc
 def test_a_copy_whose_database_is_gone_removes_itself(tmp_path, monkeypatch):
     live_path = tmp_path / "a.duckdb"
     live_path.write_bytes(b"x" * 100)
-    spare.copy(live_path, tmp_path / ".a.tmp")
+    spare.copy(live_path)
     assert sorted(os.listdir(tmp_path)) == ["a.duckdb", "a.duckdb.spare"]
     assert spare.spare_of(live_path).read_bytes() == live_path.read_bytes()
     spare.spare_of(live_path).unlink()
@@ -122,10 +122,10 @@ def test_a_copy_whose_database_is_gone_removes_itself(tmp_path, monkeypatch):
         live_path.unlink()
 
     monkeypatch.setattr(spare.shutil, "copyfile", pruned_meanwhile)
-    spare.copy(live_path, tmp_path / ".a.tmp")
+    spare.copy(live_path)
     assert os.listdir(tmp_path) == []
     monkeypatch.undo()
-    spare.copy(live_path, tmp_path / ".a.tmp")  # (gone before)
+    spare.copy(live_path)  # (gone before)
     assert os.listdir(tmp_path) == [] and not spare.take(live_path, tmp_path / "b.duckdb")
 
 
@@ -146,7 +146,66 @@ def test_one_copy_at_a_time_for_a_database(tmp_path, monkeypatch):
     started = []
     real = subprocess.Popen
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append(a) or real(*a, **k))
-    spare.make(live_path, tmp_path / ".a.1.tmp")
-    spare.make(live_path, tmp_path / ".a.2.tmp")  # (while the first runs, or once it has made it)
+    spare.make(live_path)
+    spare.make(live_path)  # (while the first runs, or once it has made it)
     assert made(live_path).read_bytes() == live_path.read_bytes()
     assert len(started) == 1 and sorted(os.listdir(tmp_path)) == ["a.duckdb", "a.duckdb.spare"]
+
+
+def locked(live_path: Path) -> int:
+    """The lock a copy under way holds, taken here."""
+    import fcntl
+
+    fd = os.open(spare._copying(live_path), os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_an_update_waits_for_a_copy_under_way_and_takes_it(data, tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(spare, "SPARE_FROM", 2**62)  # (no copy of the build's own)
+    cache.connect(data).close()
+    first = live()
+    fd = locked(first)
+    real = shutil.copyfile
+
+    def finished() -> None:
+        time.sleep(0.5)
+        real(first, spare._copying(first))
+        os.replace(spare._copying(first), spare.spare_of(first))
+        os.close(fd)
+
+    threading.Thread(target=finished).start()
+    monkeypatch.setattr(update_module.shutil, "copyfile", lambda *a: pytest.fail("copied"))
+    edit_text(data / MEASURE, "date: 2022-03-11", "date: 2022-03-10")
+    check(data, tmp_path)
+    assert not spare.spare_of(first).exists()
+
+
+def test_an_update_waits_for_a_copy_no_longer_than_wait_s(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(spare, "SPARE_FROM", 2**62)
+    monkeypatch.setattr(spare, "WAIT_S", 0.3)
+    cache.connect(data).close()
+    fd = locked(live())
+    try:
+        began = time.monotonic()
+        edit_text(data / MEASURE, "date: 2022-03-11", "date: 2022-03-10")
+        check(data, tmp_path)  # (from a copy of its own)
+        assert time.monotonic() - began < 5
+    finally:
+        os.close(fd)
+
+
+def test_one_copy_under_way_at_a_time(tmp_path):
+    live_path = tmp_path / "a.duckdb"
+    live_path.write_bytes(b"x" * 100)
+    fd = locked(live_path)
+    try:
+        spare.copy(live_path)  # (another holds the lock: nothing done)
+        assert not spare.spare_of(live_path).exists()
+    finally:
+        os.close(fd)
+    spare.copy(live_path)
+    assert spare.spare_of(live_path).read_bytes() == live_path.read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["a.duckdb", "a.duckdb.spare"]
