@@ -70,7 +70,13 @@ def _fresh(root: Path, index: Index | None, names: list[str] | None = None) -> t
     if immutable(root):
         return index.key, None
     try:
-        seen = seen_since(root, index, names) if names is not None else seen_now(root, index, relist=True)
+        seen = None
+        if names is not None:
+            try:
+                seen = seen_since(root, index, names)
+            except OSError:
+                pass  # (an entry gone, or never stat-ed: the whole look says what there is)
+        seen = seen or seen_now(root, index, relist=True)
         if seen is None:
             return None, None
         if (seen.listing is not None or seen.stats.tobytes() != index.stats

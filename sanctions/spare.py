@@ -83,7 +83,7 @@ def make(live: Path) -> None:
     global _started
     _started = [(path, p) for path, p in _started if p.poll() is None]
     try:
-        if (os.stat(live).st_size < SPARE_FROM or os.path.exists(spare_of(live))
+        if (not sys.executable or os.stat(live).st_size < SPARE_FROM or os.path.exists(spare_of(live))
                 or any(path == live for path, _ in _started)):
             return
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(

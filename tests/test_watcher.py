@@ -335,3 +335,16 @@ def test_the_watcher_names_the_entries_changed_after_a_count_while_it_keeps_them
     assert watcher._ask(address, b"since 0\n").decode().endswith("\n*")
     assert watcher._ask(address, b"since %d\n" % (at + 99)).decode().endswith("\n*")  # (a count to come)
     assert count != watcher.token(directory, ident)
+
+
+def test_when_the_changed_entries_cannot_be_looked_at_alone_the_disk_is_looked_at_whole(watched, monkeypatch):
+    root, directory, ident = watched
+    vouched_for(root, directory, ident)
+    change(root, "edit")
+
+    def cannot(*args: object) -> None:
+        raise FileNotFoundError("an entry indexed with no stat")
+
+    monkeypatch.setattr(cache, "seen_since", cannot)
+    monkeypatch.setattr(cache, "_build", lambda *a: pytest.fail("built"))
+    assert title(cache.connect(root)).startswith("Refuse financing")
