@@ -45,10 +45,10 @@ def checked_since_clean(root: Path, today: dt.date, named: Iterable[Path] = (), 
         return None  # (a file from elsewhere is checked with the dataset, in a full run)
     if seen is None:
         seen, seen_by = watcher.seen(root) or (None, None)  # (only the entries it saw change, looked at)
+    if seen is not None and seen.listing is None:  # (its stats follow the entries seen_by lists)
+        seen = seen._replace(listing=seen_by.listing) if seen_by is not None else None
     if seen is not None and seen.listing == index.listing:
         seen = seen._replace(listing=None)  # (the entries this index lists)
-    elif seen is not None and seen.listing is None and (seen_by is None or seen_by.listing != index.listing):
-        seen = None  # (its stats follow entries this index does not list)
     if seen is None:
         try:
             seen = seen_now(root, index, relist=True)  # (a record added or removed is checked too)

@@ -348,3 +348,17 @@ def test_when_the_changed_entries_cannot_be_looked_at_alone_the_disk_is_looked_a
     monkeypatch.setattr(cache, "seen_since", cannot)
     monkeypatch.setattr(cache, "_build", lambda *a: pytest.fail("built"))
     assert title(cache.connect(root)).startswith("Refuse financing")
+
+
+def test_validate_looks_only_at_what_changed_when_its_index_lists_other_entries(watched, monkeypatch):
+    """The database's index lists what is on disk, the validation's a record since removed."""
+    from sanctions import clean, validate
+
+    root, directory, ident = watched
+    vouched_for(root, directory, ident)
+    change(root, "add")
+    assert validate.validate(root, []).problems == []  # (the validation's index lists it now)
+    (root / "measures" / "g7-2022-lending-denial-again.yaml").unlink()
+    monkeypatch.setattr(clean, "seen_now", lambda *a, **k: pytest.fail("the disk was looked at"))
+    report = validate.validate(root, [root / MEASURE])
+    assert report.problems == [] and report.checked.startswith("1 file against")
