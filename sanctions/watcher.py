@@ -82,7 +82,7 @@ def _ask(address: bytes, request: bytes) -> bytes | None:
                 return None  # (a socket of that name another user took: never trusted)
             sock.sendall(request)
             reply = b""
-            while chunk := sock.recv(256):
+            while chunk := sock.recv(65536):
                 reply += chunk
             return reply
         except OSError:
