@@ -56,6 +56,20 @@ def good_copy(tmp_path) -> Path:
     return target
 
 
+@pytest.fixture
+def data(tmp_path, monkeypatch) -> Path:
+    """A copy of the shipped data, its files dated in the past (so none is 'racy'), a cache of its own."""
+    import shutil
+
+    from sanctions.files import default_data_dir
+
+    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "data"
+    shutil.copytree(default_data_dir(), root)
+    age(root)
+    return root
+
+
 class YamlDumper(__import__("yaml").SafeDumper):
     """For tests that generate record files: YAML that reads back the same under YAML 1.2 (a string
     that the 1.2 core schema would take for something else is quoted). `sanctions fmt` is the

@@ -18,20 +18,10 @@ from sanctions import facts as facts_module
 from sanctions.checks import run_checks
 from sanctions.clean import checked_since_clean
 from sanctions.dataset import load_dataset
-from sanctions.files import SINGLE_FILES, default_data_dir
+from sanctions.files import SINGLE_FILES
 from sanctions.validate import summary, validate
 
 from conftest import age, edit_text, rule_runs
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    """A copy of the shipped data, its files dated in the past (so none is 'racy'), a cache of its own."""
-    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
-    root = tmp_path / "data"
-    shutil.copytree(default_data_dir(), root)
-    age(root)
-    return root
 
 
 def reads(monkeypatch) -> list[str]:

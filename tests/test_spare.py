@@ -14,7 +14,6 @@ import duckdb
 import pytest
 
 from sanctions import cache, spare, update as update_module
-from sanctions.files import default_data_dir
 
 from conftest import edit_text
 from test_update import check
@@ -22,17 +21,10 @@ from test_update import check
 MEASURE = "measures/us-2022-seafood-import-ban.yaml"
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    """The shipped data, with every database counted large enough for a spare."""
-    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
+@pytest.fixture(autouse=True)
+def every_database_spared(monkeypatch):
+    """Every database counted large enough for a spare."""
     monkeypatch.setattr(spare, "SPARE_FROM", 0)
-    root = tmp_path / "data"
-    shutil.copytree(default_data_dir(), root)
-    past = time.time() - 60
-    for path in root.rglob("*.yaml"):
-        os.utime(path, (past, past))
-    return root
 
 
 def live() -> Path:

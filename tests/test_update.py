@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import time
 from pathlib import Path
 
@@ -17,22 +16,10 @@ from sanctions import cache, db, update as update_module, validate
 from sanctions.errors import DataError, Problem, UsageError
 from sanctions.fmt import Refused
 from sanctions.plot import MissingExtra
-from sanctions.files import default_data_dir
 from sanctions.flat_tables import build_rows
 from sanctions.validate import load_valid
 
 from conftest import edit_text
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setenv("SANCTIONS_CACHE_DIR", str(tmp_path / "cache"))
-    root = tmp_path / "data"
-    shutil.copytree(default_data_dir(), root)
-    past = time.time() - 60
-    for path in root.rglob("*.yaml"):
-        os.utime(path, (past, past))
-    return root
 
 
 @pytest.fixture

@@ -43,6 +43,29 @@ def started(directory: Path, ident: str) -> str:
     pytest.fail("no watcher answered")
 
 
+def change(root: Path, kind: str) -> None:
+    path = root / MEASURE
+    if kind == "edit":
+        path.write_text(path.read_text().replace("Deny financing", "Refuse financing"))
+    elif kind == "add":
+        (root / "measures" / "g7-2022-lending-denial-again.yaml").write_text(
+            path.read_text().replace("id: g7-2022-lending-denial\n", "id: g7-2022-lending-denial-again\n"))
+    elif kind == "remove":
+        path.unlink()
+    elif kind == "rename":
+        path.rename(path.with_name("renamed.yaml"))
+    elif kind == "chmod":
+        path.chmod(0o600)
+    elif kind == "vocabulary":
+        with open(root / "vocabularies" / "sectors.yaml", "a") as handle:
+            handle.write("\n")
+    elif kind == "coverage":
+        with open(root / "coverage.yaml", "a") as handle:
+            handle.write("\n")
+    elif kind == "readme":
+        (root / "measures" / "README").write_text("not a record")
+
+
 def no_stats(monkeypatch) -> None:
     monkeypatch.setattr(cache, "seen_now", lambda *a, **k: pytest.fail("the disk was looked at"))
     monkeypatch.setattr(file_index.Index, "read", classmethod(lambda *a: pytest.fail("the index was read")))
@@ -90,29 +113,12 @@ def test_sanctions_watch_0_turns_the_watcher_off(watched, monkeypatch):
     assert watcher.token(directory, ident) is None
 
 
-@pytest.mark.parametrize("change", ["edit", "add", "remove", "rename", "chmod", "vocabulary", "coverage"])
-def test_every_change_scan_could_see_moves_the_count(watched, change):
+@pytest.mark.parametrize("kind", ["edit", "add", "remove", "rename", "chmod", "vocabulary", "coverage"])
+def test_every_change_scan_could_see_moves_the_count(watched, kind):
     root, directory, ident = watched
     watcher.start(root, directory, ident)
     count = started(directory, ident)
-    path = root / MEASURE
-    if change == "edit":
-        with open(path, "a") as handle:
-            handle.write("# a comment\n")
-    elif change == "add":
-        (root / "measures" / "new.yaml").write_text("id: new\n")
-    elif change == "remove":
-        path.unlink()
-    elif change == "rename":
-        path.rename(path.with_name("renamed.yaml"))
-    elif change == "chmod":
-        path.chmod(0o600)
-    elif change == "vocabulary":
-        with open(root / "vocabularies" / "sectors.yaml", "a") as handle:
-            handle.write("\n")
-    else:
-        with open(root / "coverage.yaml", "a") as handle:
-            handle.write("\n")
+    change(root, kind)
     assert watcher.token(directory, ident) not in (None, count)
 
 
@@ -237,29 +243,6 @@ def vouched_for(root: Path, directory: Path, ident: str) -> file_index.Index:
     started(directory, ident)
     cache.connect(root).close()
     return file_index.Index.read(index_file(directory, ident))
-
-
-def change(root: Path, kind: str) -> None:
-    path = root / MEASURE
-    if kind == "edit":
-        path.write_text(path.read_text().replace("Deny financing", "Refuse financing"))
-    elif kind == "add":
-        (root / "measures" / "g7-2022-lending-denial-again.yaml").write_text(
-            path.read_text().replace("id: g7-2022-lending-denial\n", "id: g7-2022-lending-denial-again\n"))
-    elif kind == "remove":
-        path.unlink()
-    elif kind == "rename":
-        path.rename(path.with_name("renamed.yaml"))
-    elif kind == "chmod":
-        path.chmod(0o600)
-    elif kind == "vocabulary":
-        with open(root / "vocabularies" / "sectors.yaml", "a") as handle:
-            handle.write("\n")
-    elif kind == "coverage":
-        with open(root / "coverage.yaml", "a") as handle:
-            handle.write("\n")
-    elif kind == "readme":
-        (root / "measures" / "README").write_text("not a record")
 
 
 @pytest.mark.parametrize("kind", ["edit", "add", "remove", "rename", "chmod", "vocabulary", "coverage", "readme"])
