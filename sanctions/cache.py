@@ -70,13 +70,7 @@ def _fresh(root: Path, index: Index | None, names: list[str] | None = None) -> t
     if immutable(root):
         return index.key, None
     try:
-        seen = None
-        if names is not None:
-            try:
-                seen = seen_since(root, index, names)
-            except OSError:
-                pass  # (an entry gone, or never stat-ed: the whole look says what there is)
-        seen = seen or seen_now(root, index, relist=True)
+        seen = _look(root, index, names)
         if seen is None:
             return None, None
         if (seen.listing is not None or seen.stats.tobytes() != index.stats
@@ -85,6 +79,17 @@ def _fresh(root: Path, index: Index | None, names: list[str] | None = None) -> t
     except OSError:
         return None, None
     return index.key, None
+
+
+def _look(root: Path, index: Index, names: list[str] | None) -> Seen | None:
+    """What the disk holds against `index`: from the entries the watcher names alone, or, with
+    none named or one that cannot be looked at alone (gone, or never stat-ed), from every entry."""
+    if names is not None:
+        try:
+            return seen_since(root, index, names)
+        except OSError:
+            pass
+    return seen_now(root, index, relist=True)
 
 
 def _db_stat(path: Path) -> list[int]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import chain
 from operator import itemgetter
+from typing import Any
 
 from .dataset import Dataset
 from .digest import MeasureDigest
@@ -125,18 +126,25 @@ def _instrument_dates(ds: Dataset) -> Iterator[Problem]:
             inst = instruments.get(instrument or "")
             if inst is None:
                 continue
-            expected = {"adopted": inst.date, "published": inst.published}.get(kind)
+            expected = instrument_date(kind, inst)
             if expected and expected != date:
                 yield _problem(ds, "measures", mid, ("events", i, "date"), "date-mismatch",
                                f"'{kind}' on {date} but instrument '{instrument}' says {expected}")
 
 
-def _cited_sources(ds: Dataset, m: MeasureDigest) -> set[str]:
-    instruments = ds.digests["instruments"]
+def instrument_date(kind: str, instrument) -> Any:
+    """The date an instrument gives an event of this kind on it (None: it gives none)."""
+    return {"adopted": instrument.date, "published": instrument.published}.get(kind)
+
+
+def cited_sources(m: MeasureDigest, instrument_of: Callable[[str | None], Any]) -> set[str]:
+    """The sources a measure cites, itself or through the instruments it names (`instrument_of`:
+    an instrument's digest, None when there is none; recheck.py asks it of a changed measure)."""
     cited = {source for _, source in m.citations}
     for ref in (*m.instruments, *(instrument for _, _, instrument in m.events)):
-        if ref in instruments:
-            cited.add(instruments[ref].source)
+        instrument = instrument_of(ref)
+        if instrument is not None:
+            cited.add(instrument.source)
     return cited
 
 
@@ -145,7 +153,7 @@ def _primary_texts(ds: Dataset) -> Iterator[Problem]:
     for mid, m in ds.digests["measures"].items():
         if m.withdrawn or not m.in_force:
             continue
-        found = _cited_sources(ds, m)
+        found = cited_sources(m, ds.digests["instruments"].get)
         if any(sources[s].primary for s in found if s in sources):
             continue
         cited = [(s, sources[s]) for s in sorted(found) if s in sources]

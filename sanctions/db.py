@@ -27,6 +27,7 @@ SANDBOX = {
 }
 
 EVENT_KINDS = vocab.EVENT_KINDS.codes
+BEFORE_IN_FORCE = ", ".join(f"'{s}'" for s in vocab.BEFORE_IN_FORCE)  # (as SQL)
 _FIRST_DATES = ",\n    ".join(f"min(date) FILTER (WHERE kind = '{k}') AS {k}" for k in EVENT_KINDS)
 
 _MEASURE_DOCS = {
@@ -125,7 +126,7 @@ COMMENT ON MACRO TABLE in_force_on IS 'Measures in force on a date: SELECT id, t
 {SUMMARY}
 CREATE VIEW measure_overview AS
 SELECT s.id, s.title, s.authority, s.targets, s.type, s.category, s.sectors,
-       CASE WHEN h.status IN ('requested', 'considered', 'threatened', 'announced', 'adopted')
+       CASE WHEN h.status IN ({BEFORE_IN_FORCE})
              AND list_contains(s.undated_events, 'in_force') THEN 'in_force' ELSE h.status END AS status,
        {", ".join(f"s.{k}" for k in EVENT_KINDS)}, s.undated_events
 FROM measure_summary s

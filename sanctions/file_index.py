@@ -24,7 +24,7 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import NamedTuple
 
-from .files import RECORD_FOLDERS, SINGLE_FILES, file_hash, read_regular, stat_of, write_atomic_bytes
+from .files import RECORD_FOLDERS, SINGLE_FILES, Stat, file_hash, read_regular, stat_of, write_atomic_bytes
 from .store import RACY_NS, code_hash
 
 Entry = list  # [size, mtime_ns, ctime_ns, inode, hash of the bytes, of the record (made), mark]
@@ -70,8 +70,7 @@ class Index:
         for folder in RECORD_FOLDERS:
             names = in_folder.get(folder, [])
             try:
-                st = os.lstat(root / folder)
-                folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                folders[folder] = _folder_stat(os.lstat(root / folder))
                 names = sorted(set(names).union(n for n in os.listdir(root / folder) if not n.startswith(".")))
             except FileNotFoundError:
                 if not names:
@@ -355,39 +354,50 @@ def seen_since(root: Path, index: Index, names: Iterable[str]) -> Seen:
     taken = time.time_ns()
     folders = {folder: list(st) for folder, st in index.folders.items()}
     listed = dict(index.listing)
-    changed: dict[str, list[str]] = {}
     singles = list(SINGLE_FILES.values())
+    now: dict[str, Stat] = {}  # the changed entries still there -> their stat
+    changed: dict[str, list[str]] = {}
     for rel in names:
         folder, _, name = rel.partition("/")
         if folder in RECORD_FOLDERS and name and "/" not in name and not name.startswith("."):
             changed.setdefault(folder, []).append(name)
-    for folder in changed:
-        fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        elif rel in singles:
+            now[rel] = stat_of(os.lstat(root / rel))
+    for folder, in_folder in changed.items():
+        fd = _open_folder(root, folder)
         try:
-            st = os.fstat(fd)
-            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-            listed[folder] = "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith(".")))
+            folders[folder] = _folder_stat(os.fstat(fd))
+            there = _listing(fd)
+            listed[folder] = "\n".join(there)
+            for name in in_folder:
+                at = bisect_left(there, name)
+                if at < len(there) and there[at] == name:  # (else gone)
+                    now[f"{folder}/{name}"] = stat_of(os.stat(name, dir_fd=fd, follow_symlinks=False))
         finally:
             os.close(fd)
     base = index.relisted(listed) if listed != index.listing else index
     current = array("q", base.stats)
-    for folder, in_folder in changed.items():
-        fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        try:
-            for name in in_folder:
-                at = base._position(f"{folder}/{name}")
-                if at is not None:  # (else gone)
-                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                    current[4 * at:4 * at + 4] = array("q", stat_of(st))
-        finally:
-            os.close(fd)
     first_single = len(current) // 4 - len(singles)
-    for rel in set(names).intersection(singles):
-        at = first_single + singles.index(rel)
-        current[4 * at:4 * at + 4] = array("q", stat_of(os.lstat(root / rel)))
+    for rel, st in now.items():
+        at = first_single + singles.index(rel) if rel in singles else base._position(rel)
+        current[4 * at:4 * at + 4] = array("q", st)
     if -1 in current[0::4]:
         raise FileNotFoundError("an entry listed was never seen to change")  # (a full look instead)
     return Seen(current, folders, taken, listed if listed != index.listing else None)
+
+
+def _open_folder(root: Path, folder: str) -> int:
+    return os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+
+def _folder_stat(st: os.stat_result) -> list[int]:
+    """What an index keeps of a folder's stat: an entry added, removed or renamed changes it."""
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _listing(fd: int) -> list[str]:
+    """A folder's entries, sorted, but those scan() never reads (dot files)."""
+    return sorted(n for n in os.listdir(fd) if not n.startswith("."))
 
 
 def racy(index: Index, current: array) -> bool:
@@ -430,7 +440,7 @@ def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = N
         for folder in RECORD_FOLDERS:
             joined = index.listing.get(folder)
             try:
-                fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+                fd = _open_folder(root, folder)
             except FileNotFoundError:
                 if joined is None:
                     continue
@@ -439,11 +449,10 @@ def stats_now(root: Path, index: Index, folders: dict[str, list[int]] | None = N
                 listed[folder] = ""
                 continue
             opened.append(fd)
-            st = os.fstat(fd)
-            folders[folder] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+            folders[folder] = _folder_stat(os.fstat(fd))
             if (joined is None or folders[folder] != index.folders.get(folder)
-                    or max(st.st_mtime_ns, st.st_ctime_ns) >= limit):
-                now = "\n".join(sorted(n for n in os.listdir(fd) if not n.startswith(".")))
+                    or max(folders[folder][:2]) >= limit):
+                now = "\n".join(_listing(fd))
                 if now != joined:
                     if listed is None:
                         return None

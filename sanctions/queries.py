@@ -14,7 +14,7 @@ import duckdb
 
 from . import filters, json_rows, vocab
 from .codes import Lookup
-from .db import EVENT_KINDS
+from .db import BEFORE_IN_FORCE, EVENT_KINDS
 from .errors import UsageError
 from .filters import Selection
 
@@ -377,8 +377,7 @@ def undated_note(con: duckdb.DuckDBPyConnection, s: Selection) -> str | None:
     sql, params = measures_sql(s.without("in_force_on"))
     ids = _column(con,
         f"SELECT id FROM ({sql}) m WHERE list_contains(m.undated_events, 'in_force')"
-        " AND m.id IN (SELECT measure_id FROM status_on(?::DATE) WHERE status IN"
-        " ('requested', 'considered', 'threatened', 'announced', 'adopted'))"
+        f" AND m.id IN (SELECT measure_id FROM status_on(?::DATE) WHERE status IN ({BEFORE_IN_FORCE}))"
         " ORDER BY id", params + [s["in_force_on"]])
     if not ids:
         return None

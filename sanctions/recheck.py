@@ -7,8 +7,8 @@ once it is gone; an event date that disagrees with its instrument's; a measure i
 primary text; a source cited no more, or sharing its URL; a coverage cell emptied or filled; a
 circle of links through its new links. The summary holds what those need of the unchanged
 records (how often each record is referred to, the URL of each current source, the measures each
-coverage cell holds, the links that may go round in no circle and the amendments), and the digests of the few records a changed
-one refers to are read from the facts. When the changes surely leave nothing to find, the summary
+coverage cell holds, the links that may go round in no circle and the amendments), and the
+digests of the few records a changed one refers to are read from the facts. When the changes surely leave nothing to find, the summary
 is brought up to date and kept; when they might not, the caller runs every rule over every
 digest (changes.py), which says exactly what there is. No change is ever passed over: "might"
 includes every case the summary cannot decide.
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .checks import IN_NO_CIRCLE, in_cell
+from .checks import IN_NO_CIRCLE, cited_sources, in_cell, instrument_date
 from .facts import folder_of
 from .files import write_atomic_bytes
 from .store import code_hash, read_own
@@ -238,12 +238,12 @@ def _measure_holds(ident: str, m: Any, digest_of: Callable[[str, str], Any]) -> 
                    for ref in (*m.instruments, *(i for _, _, i in m.events if i))}
     for kind, date, ref in m.events:
         instrument = instruments.get(ref or "")
-        expected = {"adopted": instrument.date, "published": instrument.published}.get(kind) if instrument else None
+        expected = instrument_date(kind, instrument) if instrument else None
         if expected and expected != date:
             return False
     if m.withdrawn or not m.in_force:
         return True
-    found = {source for _, source in m.citations} | {i.source for i in instruments.values() if i is not None}
+    found = cited_sources(m, instruments.get)
     return any(getattr(digest_of("sources", source), "primary", False) for source in found)
 
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .files import PACKAGE_DIR
+from .store import child_env
 
 #: A smaller database (at 10,000 measures: 100 MB) is copied in about 0.1 s: not worth a second copy
 #: on disk.
@@ -86,12 +86,10 @@ def make(live: Path) -> None:
         if (not sys.executable or os.stat(live).st_size < SPARE_FROM or os.path.exists(spare_of(live))
                 or any(path == live for path, _ in _started)):
             return
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH")]))}
         _started.append((live, subprocess.Popen(
             [sys.executable, "-m", "sanctions.spare", str(live)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd="/", env=env, start_new_session=True)))
+            cwd="/", env=child_env(), start_new_session=True)))
     except (OSError, subprocess.SubprocessError):
         pass
 
@@ -116,17 +114,19 @@ def copy(live: Path) -> None:
         if not spare.exists():
             shutil.copyfile(live, working)
             os.replace(working, spare)
-            if not live.exists():
-                os.unlink(spare)
     except OSError:
-        for leftover in (working, spare if not live.exists() else None):
-            try:
-                if leftover is not None:
-                    os.unlink(leftover)
-            except OSError:
-                pass
+        _unlink(working)
     finally:
+        if not live.exists():
+            _unlink(spare)  # (its database removed meanwhile)
         os.close(fd)  # (the lock released: an update waiting takes the spare)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -66,6 +66,13 @@ def content_hash_of(files: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a process of ours (`python -m sanctions.…`): this package importable
+    from it, installed or not."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent),
+                                                                     os.environ.get("PYTHONPATH")]))}
+
+
 def read_own(path: Path) -> bytes | None:
     """A cached file, if it is ours alone (else None: one another user could write is never trusted)."""
     handle = open_own(path)

@@ -40,6 +40,9 @@ STATUSES = Vocabulary("Status", "Where a measure stood on a given day.", (
     "requested", "considered", "threatened", "announced", "adopted", "in_force", "suspended",
     "lifted", "expired"))
 
+#: Where a measure may stand before it enters into force (an undated entry into force makes it in force).
+BEFORE_IN_FORCE = STATUSES.codes[:STATUSES.codes.index("in_force")]
+
 #: Event kinds that may be scheduled ahead of today; every other kind has happened when recorded.
 SCHEDULABLE_EVENTS = frozenset({"in_force", "wind_down_ends", "expired"})
 

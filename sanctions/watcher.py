@@ -35,8 +35,8 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .files import PACKAGE_DIR, RECORD_FOLDERS, SINGLE_FILES
-from .store import cache_dir, code_hash, dataset_id, index_file, read_own
+from .files import RECORD_FOLDERS, SINGLE_FILES
+from .store import cache_dir, child_env, code_hash, dataset_id, index_file, read_own
 
 WATCH_FROM = 20_000  # entries: below this, the stats cost less than a process of its own
 IDLE_S = 1800
@@ -160,14 +160,12 @@ def start(root: Path, directory: Path, ident: str) -> None:
 
     if not enabled():
         return
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent),
-                                                                     os.environ.get("PYTHONPATH")]))}
     try:
         # The watcher forks and its first process exits: waited for here, so no zombie is left.
         subprocess.run([sys.executable, "-m", "sanctions.watcher", str(root.resolve()),
                         _address(directory, ident).hex(), str(IDLE_S)],
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       cwd="/", env=env, start_new_session=True, timeout=30, check=False)
+                       cwd="/", env=child_env(), start_new_session=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         pass
 
