@@ -19,7 +19,7 @@ from sanctions.plot import MissingExtra
 from sanctions.flat_tables import build_rows
 from sanctions.validate import load_valid
 
-from conftest import edit_text
+from conftest import age, edit_text
 
 
 @pytest.fixture
@@ -212,7 +212,7 @@ def _date_seen(measure: Path) -> None:  # (the rules across records see it, and 
 def _record_added(measure: Path) -> None:
     again = measure.with_name("us-2022-seafood-import-ban-again.yaml")
     again.write_text(measure.read_text().replace("id: us-2022-seafood-import-ban\n", "id: us-2022-seafood-import-ban-again\n"))
-    os.utime(again, (time.time() - 60,) * 2)
+    age(again.parent, again)
 
 
 def _record_added_then_removed(measure: Path) -> None:
